@@ -1,0 +1,20 @@
+/*
+ * mnlp: Hugging Face Transformers and Diffusers models, run natively.
+ *
+ * Point mnlp at a model folder or a repo id in the local Hugging Face cache
+ * exactly as published, and it reads the same files transformers reads.
+ *
+ *   mnlp/base.h    status codes, errors, logging, allocation, threads
+ *   mnlp/tensor.h  element types
+ *   mnlp/io.h      locating a model; config.json; safetensors checkpoints
+ *   mnlp/model.h   validating a model against its architecture
+ */
+#ifndef MNLP_H
+#define MNLP_H
+
+#include "mnlp/base.h"
+#include "mnlp/io.h"
+#include "mnlp/model.h"
+#include "mnlp/tensor.h"
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * Finding and reading a model as published: a folder, or a repo id in the
+ * local Hugging Face cache; its config.json; its safetensors weights.
+ */
+#ifndef MNLP_IO_H
+#define MNLP_IO_H
+
+#include "mnlp/tensor.h"
+
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Where a model lives ---------------------------------------------- */
+
+typedef struct mnlp_model_location {
+    char path[4096];     /* the folder holding config.json and weights */
+    bool from_cache;     /* found in the Hugging Face hub cache */
+    char repo_id[512];   /* from_cache: "org/name" */
+    char revision[256];  /* from_cache: the revision asked for ("main") */
+    char commit[64];     /* from_cache: the snapshot's commit hash */
+    char cache_dir[4096];/* from_cache: the hub cache that held it */
+} mnlp_model_location;
+
+/*
+ * Resolve model as transformers does offline: an existing folder is used
+ * as is; otherwise model must be a repo id ("org/name" or "name") present
+ * in the hub cache (HF_HUB_CACHE, else HF_HOME/hub, else
+ * ~/.cache/huggingface/hub), at revision (NULL means "main"; a branch or
+ * tag name under refs/, or a commit hash). Nothing is ever downloaded.
+ * MNLP_ERR_NOT_FOUND says where it looked.
+ */
+mnlp_status mnlp_model_locate(const char *model, const char *revision,
+                              mnlp_model_location *out);
+
+/* ---- config.json ------------------------------------------------------ */
+
+typedef struct mnlp_config mnlp_config;
+
+/*
+ * Parse a config.json and check each known field's JSON type against the
+ * model_type's Hugging Face config class. Fields the class does not know
+ * are kept and listed by mnlp_config_unknown_field(). The caller frees
+ * *out with mnlp_config_free.
+ */
+mnlp_status mnlp_config_load(const char *path, mnlp_config **out);
+
+/* Same, from JSON text; name is used in messages. */
+mnlp_status mnlp_config_parse(const char *json, size_t len, const char *name,
+                              mnlp_config **out);
+
+void mnlp_config_free(mnlp_config *config);
+
+/* "llama"; owned by config. */
+const char *mnlp_config_model_type(const mnlp_config *config);
+
+/* The config class name ("LlamaConfig"). */
+const char *mnlp_config_class_name(const mnlp_config *config);
+
+/* architectures[0] ("LlamaForCausalLM"), or NULL when absent. */
+const char *mnlp_config_architecture(const mnlp_config *config);
+
+/* The i-th field of config.json that the config class does not define,
+ * or NULL past the last. */
+const char *mnlp_config_unknown_field(const mnlp_config *config, size_t i);
+
+/* Typed reads that apply the class default when config.json omits the
+ * field. MNLP_ERR_NOT_FOUND if neither has it (or it is null). */
+mnlp_status mnlp_config_get_int(const mnlp_config *config, const char *field, int64_t *out);
+mnlp_status mnlp_config_get_float(const mnlp_config *config, const char *field, double *out);
+mnlp_status mnlp_config_get_bool(const mnlp_config *config, const char *field, bool *out);
+/* The string stays owned by config. */
+mnlp_status mnlp_config_get_string(const mnlp_config *config, const char *field,
+                                   const char **out);
+
+/* ---- Weights ---------------------------------------------------------- */
+
+typedef struct mnlp_checkpoint mnlp_checkpoint;
+
+/*
+ * Open the weights in folder dir: model.safetensors, or the shards listed
+ * by model.safetensors.index.json. Files are mapped, not read; every
+ * header is validated. The caller frees *out with mnlp_checkpoint_free.
+ */
+mnlp_status mnlp_checkpoint_open(const char *dir, mnlp_checkpoint **out);
+void mnlp_checkpoint_free(mnlp_checkpoint *ckpt);
+
+typedef struct mnlp_tensor_info {
+    const char *name;    /* owned by the checkpoint */
+    mnlp_dtype dtype;
+    int ndim;
+    int64_t shape[8];
+    uint64_t nbytes;
+    const char *file;    /* the file holding it, relative to dir */
+} mnlp_tensor_info;
+
+/* Number of tensors, and the i-th in name order. */
+size_t mnlp_checkpoint_count(const mnlp_checkpoint *ckpt);
+mnlp_status mnlp_checkpoint_tensor(const mnlp_checkpoint *ckpt, size_t i,
+                                   mnlp_tensor_info *out);
+
+/* Look a tensor up by name; MNLP_ERR_NOT_FOUND if absent. */
+mnlp_status mnlp_checkpoint_find(const mnlp_checkpoint *ckpt, const char *name,
+                                 mnlp_tensor_info *out);
+
+/* The weight files, relative to dir ("model.safetensors"); NULL past the last. */
+const char *mnlp_checkpoint_file(const mnlp_checkpoint *ckpt, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

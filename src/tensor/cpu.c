@@ -1,0 +1,110 @@
+/*
+ * The CPU backend used by default: the reference backend's operations,
+ * with the heavy ones split over the thread pool and run with the widest
+ * SIMD kernels this processor has (picked once, at first use).
+ */
+#include "tensor/cpu.h"
+
+#include "base/thread.h"
+
+#include <pthread.h>
+#include <string.h>
+
+static mn_ops fast_ops;
+static mn_dot_fn dot = mn_dot_portable;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+/* Output columns handled by one task of linear. */
+#define COLS_PER_TASK 16
+
+typedef struct linear_job {
+    const mn_tensor *x, *w, *bias;
+    mn_tensor *out;
+    int64_t m, n, k;
+    bool failed;
+} linear_job;
+
+static void linear_task(void *ctx, int task)
+{
+    linear_job *job = ctx;
+    int64_t j0 = (int64_t)task * COLS_PER_TASK;
+    int64_t j1 = j0 + COLS_PER_TASK < job->n ? j0 + COLS_PER_TASK : job->n;
+    bool convert = job->w->dtype != MNLP_DTYPE_F32;
+    const float *x = mn_tensor_data(job->x);
+    float *out = mn_tensor_data(job->out);
+    float *wrow = NULL;
+    float b = 0.0f;
+
+    if (convert && !(wrow = mn_malloc(sizeof(float) * (size_t)job->k))) {
+        job->failed = true;
+        return;
+    }
+    for (int64_t j = j0; j < j1; j++) {
+        const float *w = (const float *)mn_tensor_data(job->w) + j * job->k;
+
+        if (convert) {
+            mn_cpu_row_to_f32(job->w, j, wrow);
+            w = wrow;
+        }
+        if (job->bias)
+            mnlp_dtype_to_f32(job->bias->dtype,
+                              (const char *)mn_tensor_data(job->bias) +
+                                  (size_t)j * mnlp_dtype_size(job->bias->dtype),
+                              &b, 1);
+        for (int64_t i = 0; i < job->m; i++)
+            out[i * job->n + j] = dot(x + i * job->k, w, job->k) + b;
+    }
+    mn_free(wrow);
+}
+
+static mnlp_status fast_linear(const mn_tensor *x, const mn_tensor *w, const mn_tensor *bias,
+                               mn_tensor *out)
+{
+    int64_t k = w->shape[1];
+    linear_job job = {x, w, bias, out, k ? mn_tensor_numel(x) / k : 0, w->shape[0], k, false};
+    int64_t tasks = (job.n + COLS_PER_TASK - 1) / COLS_PER_TASK;
+
+    if (tasks > INT32_MAX)
+        return mn_errorf(MNLP_ERR_LIMIT, "linear: %lld output columns", (long long)job.n);
+    mn_parallel_for((int)tasks, linear_task, &job);
+    if (job.failed)
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "linear: out of memory");
+    return MNLP_OK;
+}
+
+static void init_fast(void)
+{
+    mn_dot_fn simd = mn_dot_avx2();
+
+    fast_ops = mn_cpu_ref_ops;
+    fast_ops.linear = fast_linear;
+    if (simd)
+        dot = simd;
+    mn_debug("cpu backend: dot product %s", simd ? "avx2+fma" : "portable");
+}
+
+static const mn_backend cpu = {
+    .name = "cpu",
+    .host_memory = true,
+    .alloc = mn_cpu_alloc,
+    .release = mn_cpu_release,
+    .write = mn_cpu_write,
+    .read = mn_cpu_read,
+    .ops = &fast_ops,
+};
+
+const mn_backend *mn_backend_cpu(void)
+{
+    pthread_once(&init_once, init_fast);
+    return &cpu;
+}
+
+const mn_backend *const *mn_backends(int *n)
+{
+    static const mn_backend *list[2];
+
+    list[0] = mn_backend_cpu_ref();
+    list[1] = mn_backend_cpu();
+    *n = MN_COUNT(list);
+    return list;
+}

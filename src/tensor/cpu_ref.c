@@ -1,0 +1,215 @@
+/*
+ * The portable reference backend: plain C, one thread, float accumulation
+ * in index order. Readable first; every other path is checked against it.
+ */
+#include "tensor/cpu.h"
+
+#include "tensor/dtype.h"
+
+#include <math.h>
+#include <string.h>
+
+mnlp_status mn_cpu_alloc(const mn_backend *be, size_t size, mn_buffer *out)
+{
+    void *p = mn_malloc(size);
+
+    if (!p)
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory allocating %zu bytes", size);
+    *out = (mn_buffer){be, p, size, false};
+    return MNLP_OK;
+}
+
+void mn_cpu_release(mn_buffer *buf)
+{
+    mn_free(buf->data);
+}
+
+mnlp_status mn_cpu_write(mn_buffer *dst, size_t offset, const void *src, size_t n)
+{
+    memcpy((char *)dst->data + offset, src, n);
+    return MNLP_OK;
+}
+
+mnlp_status mn_cpu_read(const mn_buffer *src, size_t offset, void *dst, size_t n)
+{
+    memcpy(dst, (const char *)src->data + offset, n);
+    return MNLP_OK;
+}
+
+static const float *f32(const mn_tensor *t)
+{
+    return (const float *)mn_tensor_data(t);
+}
+
+static float *f32_out(mn_tensor *t)
+{
+    return (float *)mn_tensor_data(t);
+}
+
+static int64_t rows_of(const mn_tensor *t)
+{
+    int64_t cols = t->ndim ? t->shape[t->ndim - 1] : 1;
+
+    return cols ? mn_tensor_numel(t) / cols : 0;
+}
+
+void mn_cpu_row_to_f32(const mn_tensor *m, int64_t r, float *dst)
+{
+    size_t es = mnlp_dtype_size(m->dtype);
+    const char *row = (const char *)mn_tensor_data(m) + (size_t)(r * m->shape[1]) * es;
+
+    mnlp_dtype_to_f32(m->dtype, row, dst, (size_t)m->shape[1]);
+}
+
+float mn_dot_portable(const float *a, const float *b, int64_t n)
+{
+    float sum = 0.0f;
+
+    for (int64_t i = 0; i < n; i++)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+static mnlp_status ref_linear(const mn_tensor *x, const mn_tensor *w, const mn_tensor *bias,
+                              mn_tensor *out)
+{
+    int64_t m = rows_of(x), n = w->shape[0], k = w->shape[1];
+    float *wrow = mn_calloc((size_t)k + 1, sizeof(float));
+    float b = 0.0f;
+
+    if (!wrow)
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "linear: out of memory");
+    for (int64_t j = 0; j < n; j++) {
+        mn_cpu_row_to_f32(w, j, wrow);
+        if (bias)
+            mnlp_dtype_to_f32(bias->dtype,
+                              (const char *)mn_tensor_data(bias) +
+                                  (size_t)j * mnlp_dtype_size(bias->dtype),
+                              &b, 1);
+        for (int64_t i = 0; i < m; i++)
+            f32_out(out)[i * n + j] = mn_dot_portable(f32(x) + i * k, wrow, k) + b;
+    }
+    mn_free(wrow);
+    return MNLP_OK;
+}
+
+static mnlp_status ref_rms_norm(const mn_tensor *x, const mn_tensor *w, float eps,
+                                mn_tensor *out)
+{
+    int64_t rows = rows_of(x), d = w->shape[0];
+
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = f32(x) + r * d;
+        float *o = f32_out(out) + r * d;
+        float ss = 0.0f, scale;
+
+        for (int64_t i = 0; i < d; i++)
+            ss += xr[i] * xr[i];
+        /* LlamaRMSNorm: x * rsqrt(mean(x^2) + eps), then times the weight. */
+        scale = 1.0f / sqrtf(ss / (float)d + eps);
+        for (int64_t i = 0; i < d; i++)
+            o[i] = xr[i] * scale * f32(w)[i];
+    }
+    return MNLP_OK;
+}
+
+static mnlp_status ref_softmax(const mn_tensor *x, mn_tensor *out)
+{
+    int64_t rows = rows_of(x), d = x->ndim ? x->shape[x->ndim - 1] : 1;
+
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = f32(x) + r * d;
+        float *o = f32_out(out) + r * d;
+        float max = -INFINITY, sum = 0.0f;
+
+        for (int64_t i = 0; i < d; i++)
+            max = xr[i] > max ? xr[i] : max;
+        for (int64_t i = 0; i < d; i++)
+            sum += o[i] = max == -INFINITY ? 0.0f : expf(xr[i] - max);
+        for (int64_t i = 0; i < d; i++)
+            o[i] = sum > 0.0f ? o[i] / sum : NAN;
+    }
+    return MNLP_OK;
+}
+
+/* b is either a's shape or one row repeated over a's rows. */
+static mnlp_status elementwise(const mn_tensor *a, const mn_tensor *b, mn_tensor *out,
+                               bool multiply)
+{
+    int64_t n = mn_tensor_numel(a), nb = mn_tensor_numel(b);
+
+    for (int64_t i = 0; i < n; i++) {
+        float y = f32(b)[nb ? i % nb : 0];
+
+        f32_out(out)[i] = multiply ? f32(a)[i] * y : f32(a)[i] + y;
+    }
+    return MNLP_OK;
+}
+
+static mnlp_status ref_add(const mn_tensor *a, const mn_tensor *b, mn_tensor *out)
+{
+    return elementwise(a, b, out, false);
+}
+
+static mnlp_status ref_mul(const mn_tensor *a, const mn_tensor *b, mn_tensor *out)
+{
+    return elementwise(a, b, out, true);
+}
+
+static mnlp_status ref_silu(const mn_tensor *x, mn_tensor *out)
+{
+    int64_t n = mn_tensor_numel(x);
+
+    for (int64_t i = 0; i < n; i++)
+        f32_out(out)[i] = f32(x)[i] / (1.0f + expf(-f32(x)[i]));
+    return MNLP_OK;
+}
+
+static mnlp_status ref_get_rows(const mn_tensor *table, const mn_tensor *ids, mn_tensor *out)
+{
+    int64_t n = ids->shape[0], vocab = table->shape[0], d = table->shape[1];
+
+    for (int64_t i = 0; i < n; i++) {
+        int64_t id = ids->dtype == MNLP_DTYPE_I64 ? ((const int64_t *)mn_tensor_data(ids))[i]
+                                                  : ((const int32_t *)mn_tensor_data(ids))[i];
+
+        if (id < 0 || id >= vocab)
+            return mn_errorf(MNLP_ERR_INVALID_ARGUMENT,
+                             "get_rows: id %lld at position %lld is outside [0, %lld)",
+                             (long long)id, (long long)i, (long long)vocab);
+        mn_cpu_row_to_f32(table, id, f32_out(out) + i * d);
+    }
+    return MNLP_OK;
+}
+
+static mnlp_status ref_to_f32(const mn_tensor *x, mn_tensor *out)
+{
+    mnlp_dtype_to_f32(x->dtype, mn_tensor_data(x), f32_out(out), (size_t)mn_tensor_numel(x));
+    return MNLP_OK;
+}
+
+const mn_ops mn_cpu_ref_ops = {
+    .linear = ref_linear,
+    .rms_norm = ref_rms_norm,
+    .softmax = ref_softmax,
+    .add = ref_add,
+    .mul = ref_mul,
+    .silu = ref_silu,
+    .get_rows = ref_get_rows,
+    .to_f32 = ref_to_f32,
+};
+
+static const mn_backend cpu_ref = {
+    .name = "cpu-ref",
+    .host_memory = true,
+    .alloc = mn_cpu_alloc,
+    .release = mn_cpu_release,
+    .write = mn_cpu_write,
+    .read = mn_cpu_read,
+    .ops = &mn_cpu_ref_ops,
+};
+
+const mn_backend *mn_backend_cpu_ref(void)
+{
+    return &cpu_ref;
+}

@@ -1,0 +1,201 @@
+/*
+ * The front door of every operation: shapes, dtypes and backends are
+ * checked here, once, so that backends only do arithmetic.
+ */
+#include "tensor/tensor.h"
+
+#include <string.h>
+
+static mnlp_status need(bool ok, const char *op, const char *what)
+{
+    return ok ? MNLP_OK : mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "%s: %s", op, what);
+}
+
+static bool same_shape(const mn_tensor *a, const mn_tensor *b)
+{
+    return a->ndim == b->ndim && memcmp(a->shape, b->shape, sizeof(int64_t) * a->ndim) == 0;
+}
+
+static int64_t last_dim(const mn_tensor *t)
+{
+    return t->ndim ? t->shape[t->ndim - 1] : 1;
+}
+
+/* All given tensors are contiguous and on one backend; returns the op. */
+static mnlp_status common(const char *op, const mn_tensor *const *ts, int n, size_t slot,
+                          const void **fn)
+{
+    const mn_backend *be = ts[0]->buffer->backend;
+
+    for (int i = 0; i < n; i++) {
+        if (!ts[i])
+            continue;
+        if (ts[i]->buffer->backend != be)
+            return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "%s: operands on backends %s and %s",
+                             op, be->name, ts[i]->buffer->backend->name);
+        if (!mn_tensor_is_contiguous(ts[i]))
+            return mn_errorf(MNLP_ERR_UNSUPPORTED, "%s: operand %d is not contiguous", op, i);
+    }
+    memcpy(fn, (const char *)be->ops + slot, sizeof *fn);
+    if (!*fn)
+        return mn_errorf(MNLP_ERR_UNSUPPORTED, "%s: not implemented by backend %s", op,
+                         be->name);
+    return MNLP_OK;
+}
+
+#define DISPATCH(name, fn_type, ...)                                                  \
+    do {                                                                              \
+        const mn_tensor *ts_[] = {__VA_ARGS__};                                       \
+        const void *fn_;                                                              \
+        mnlp_status st_ = common(#name, ts_, MN_COUNT(ts_), offsetof(mn_ops, name),   \
+                                 &fn_);                                               \
+        if (st_ != MNLP_OK)                                                           \
+            return st_;                                                               \
+        fn_type f_;                                                                   \
+        memcpy(&f_, &fn_, sizeof f_);                                                 \
+        call_ = f_;                                                                   \
+    } while (0)
+
+static bool is_float_weight(mnlp_dtype d)
+{
+    return d == MNLP_DTYPE_F32 || d == MNLP_DTYPE_F16 || d == MNLP_DTYPE_BF16;
+}
+
+mnlp_status mn_op_linear(const mn_tensor *x, const mn_tensor *w, const mn_tensor *bias,
+                         mn_tensor *out)
+{
+    const char *op = "linear";
+    mnlp_status st;
+    __typeof__(((mn_ops *)0)->linear) call_;
+
+    if ((st = need(x->dtype == MNLP_DTYPE_F32 && out->dtype == MNLP_DTYPE_F32, op,
+                   "x and out must be F32")) ||
+        (st = need(is_float_weight(w->dtype) && w->ndim == 2, op,
+                   "w must be a 2-d F32, F16 or BF16 matrix")) ||
+        (st = need(last_dim(x) == w->shape[1], op, "x's last dim differs from w's columns")) ||
+        (st = need(out->ndim == x->ndim && last_dim(out) == w->shape[0] &&
+                       mn_tensor_numel(out) / (w->shape[0] ? w->shape[0] : 1) ==
+                           mn_tensor_numel(x) / (w->shape[1] ? w->shape[1] : 1),
+                   op, "out must be x's shape with the last dim w's rows")) ||
+        (st = need(!bias || (bias->dtype == w->dtype && bias->ndim == 1 &&
+                             bias->shape[0] == w->shape[0]) ||
+                       (bias->dtype == MNLP_DTYPE_F32 && bias->ndim == 1 &&
+                        bias->shape[0] == w->shape[0]),
+                   op, "bias must be 1-d with w's rows")))
+        return st;
+    DISPATCH(linear, __typeof__(call_), x, w, out, bias);
+    return call_(x, w, bias, out);
+}
+
+mnlp_status mn_op_rms_norm(const mn_tensor *x, const mn_tensor *w, float eps, mn_tensor *out)
+{
+    const char *op = "rms_norm";
+    mnlp_status st;
+    __typeof__(((mn_ops *)0)->rms_norm) call_;
+
+    if ((st = need(x->dtype == MNLP_DTYPE_F32 && out->dtype == MNLP_DTYPE_F32 &&
+                       w->dtype == MNLP_DTYPE_F32, op, "x, w and out must be F32")) ||
+        (st = need(w->ndim == 1 && w->shape[0] == last_dim(x), op,
+                   "w must be 1-d with x's last dim")) ||
+        (st = need(same_shape(x, out), op, "out must have x's shape")))
+        return st;
+    DISPATCH(rms_norm, __typeof__(call_), x, w, out);
+    return call_(x, w, eps, out);
+}
+
+static mnlp_status unary(const char *op, const mn_tensor *x, const mn_tensor *out)
+{
+    mnlp_status st;
+
+    if ((st = need(x->dtype == MNLP_DTYPE_F32 && out->dtype == MNLP_DTYPE_F32, op,
+                   "x and out must be F32")) ||
+        (st = need(same_shape(x, out), op, "out must have x's shape")))
+        return st;
+    return MNLP_OK;
+}
+
+mnlp_status mn_op_softmax(const mn_tensor *x, mn_tensor *out)
+{
+    mnlp_status st = unary("softmax", x, out);
+    __typeof__(((mn_ops *)0)->softmax) call_;
+
+    if (st)
+        return st;
+    DISPATCH(softmax, __typeof__(call_), x, out);
+    return call_(x, out);
+}
+
+mnlp_status mn_op_silu(const mn_tensor *x, mn_tensor *out)
+{
+    mnlp_status st = unary("silu", x, out);
+    __typeof__(((mn_ops *)0)->silu) call_;
+
+    if (st)
+        return st;
+    DISPATCH(silu, __typeof__(call_), x, out);
+    return call_(x, out);
+}
+
+static mnlp_status binary(const char *op, const mn_tensor *a, const mn_tensor *b,
+                          const mn_tensor *out)
+{
+    mnlp_status st = unary(op, a, out);
+
+    if (st)
+        return st;
+    return need(b->dtype == MNLP_DTYPE_F32 &&
+                    (same_shape(a, b) || (b->ndim == 1 && b->shape[0] == last_dim(a))),
+                op, "b must be F32 with a's shape or its last dim");
+}
+
+mnlp_status mn_op_add(const mn_tensor *a, const mn_tensor *b, mn_tensor *out)
+{
+    mnlp_status st = binary("add", a, b, out);
+    __typeof__(((mn_ops *)0)->add) call_;
+
+    if (st)
+        return st;
+    DISPATCH(add, __typeof__(call_), a, b, out);
+    return call_(a, b, out);
+}
+
+mnlp_status mn_op_mul(const mn_tensor *a, const mn_tensor *b, mn_tensor *out)
+{
+    mnlp_status st = binary("mul", a, b, out);
+    __typeof__(((mn_ops *)0)->mul) call_;
+
+    if (st)
+        return st;
+    DISPATCH(mul, __typeof__(call_), a, b, out);
+    return call_(a, b, out);
+}
+
+mnlp_status mn_op_get_rows(const mn_tensor *table, const mn_tensor *ids, mn_tensor *out)
+{
+    const char *op = "get_rows";
+    mnlp_status st;
+    __typeof__(((mn_ops *)0)->get_rows) call_;
+
+    if ((st = need(table->ndim == 2 && is_float_weight(table->dtype), op,
+                   "table must be a 2-d F32, F16 or BF16 matrix")) ||
+        (st = need((ids->dtype == MNLP_DTYPE_I32 || ids->dtype == MNLP_DTYPE_I64) &&
+                       ids->ndim == 1, op, "ids must be 1-d I32 or I64")) ||
+        (st = need(out->dtype == MNLP_DTYPE_F32 && out->ndim == 2 &&
+                       out->shape[0] == ids->shape[0] && out->shape[1] == table->shape[1],
+                   op, "out must be F32 [len(ids), table columns]")))
+        return st;
+    DISPATCH(get_rows, __typeof__(call_), table, ids, out);
+    return call_(table, ids, out);
+}
+
+mnlp_status mn_op_to_f32(const mn_tensor *x, mn_tensor *out)
+{
+    mnlp_status st;
+    __typeof__(((mn_ops *)0)->to_f32) call_;
+
+    if ((st = need(out->dtype == MNLP_DTYPE_F32 && same_shape(x, out), "to_f32",
+                   "out must be F32 with x's shape")))
+        return st;
+    DISPATCH(to_f32, __typeof__(call_), x, out);
+    return call_(x, out);
+}
