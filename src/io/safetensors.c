@@ -44,7 +44,7 @@ static mnlp_status read_entry(const mn_json *entry, mn_st_tensor *t)
     if (strlen(name) != entry->key_len)
         return mn_errorf(MNLP_ERR_FORMAT, "tensor name \"%s\\u0000...\" contains a NUL", name);
     if (entry->type != MN_JSON_OBJECT)
-        return bad("tensor \"%s\": entry is a %s, not an object", name,
+        return bad("tensor \"%s\": entry is not an object but %s", name,
                    mn_json_type_name(entry->type));
     for (size_t i = 0; i < entry->len; i++) {
         const char *k = entry->items[i].key;

@@ -52,8 +52,9 @@ typedef struct mn_arch {
     /* Check config values this architecture cannot run; record each. */
     void (*check_config)(const mnlp_config *config, mn_problems *problems);
     /* Declare every tensor of the checkpoint with its shape. Config read
-     * errors are recorded as problems. */
-    void (*declare)(const mnlp_config *config, mn_decls *decls, mn_problems *problems);
+     * errors are recorded as problems; returns false when the config is
+     * too broken to say which tensors the model has. */
+    bool (*declare)(const mnlp_config *config, mn_decls *decls, mn_problems *problems);
     /* Tensors a checkpoint may carry that transformers ignores on load
      * (its _keys_to_ignore_on_load_unexpected): a name matches when it
      * ends with one of these suffixes. */

@@ -92,7 +92,7 @@ static void check_config(const mnlp_config *config, mn_problems *p)
     mn_cfg_float(config, "rope_theta", p);
 }
 
-static void declare(const mnlp_config *c, mn_decls *d, mn_problems *p)
+static bool declare(const mnlp_config *c, mn_decls *d, mn_problems *p)
 {
     int64_t vocab = mn_cfg_int(c, "vocab_size", p);
     int64_t hidden = mn_cfg_int(c, "hidden_size", p);
@@ -113,8 +113,8 @@ static void declare(const mnlp_config *c, mn_decls *d, mn_problems *p)
     n_bad += !in_range(c, "num_attention_heads", heads, 1 << 16, p);
     n_bad += !in_range(c, "num_key_value_heads", kv, 1 << 16, p);
     n_bad += !in_range(c, "head_dim", hd, 1 << 16, p);
-    if (n_bad)
-        return;
+    if (n_bad || p->failed)
+        return false;
     mn_declare(d, MN_REQUIRED, 2, (int64_t[]){vocab, hidden}, "model.embed_tokens.weight");
     for (long long i = 0; i < layers; i++) {
         const char *const proj[] = {"q", "k", "v"};
@@ -150,6 +150,7 @@ static void declare(const mnlp_config *c, mn_decls *d, mn_problems *p)
     /* A tied head reuses the embedding; save_pretrained then omits lm_head. */
     mn_declare(d, tied ? MN_OPTIONAL : MN_REQUIRED, 2, (int64_t[]){vocab, hidden},
                "lm_head.weight");
+    return true;
 }
 
 static const char *const architectures[] = {"LlamaForCausalLM", NULL};

@@ -10,6 +10,7 @@
 
 struct mnlp_report {
     mn_problems problems;
+    mn_problems notes;
 };
 
 size_t mnlp_report_count(const mnlp_report *report)
@@ -22,11 +23,22 @@ const char *mnlp_report_item(const mnlp_report *report, size_t i)
     return i < (size_t)report->problems.n ? report->problems.items[i] : NULL;
 }
 
+size_t mnlp_report_note_count(const mnlp_report *report)
+{
+    return (size_t)report->notes.n;
+}
+
+const char *mnlp_report_note(const mnlp_report *report, size_t i)
+{
+    return i < (size_t)report->notes.n ? report->notes.items[i] : NULL;
+}
+
 void mnlp_report_free(mnlp_report *report)
 {
     if (!report)
         return;
     mn_problems_free(&report->problems);
+    mn_problems_free(&report->notes);
     mn_free(report);
 }
 
@@ -66,18 +78,21 @@ static bool json_equal(const mn_json *a, const mn_json *b)
 }
 
 /*
- * Config fields: each must be known to the config class, and each base
- * (PretrainedConfig) field that changes the math must either keep its
- * default or be one the architecture implements.
+ * Config fields. One the config class does not define is a note: from_pretrained
+ * keeps it as an attribute that no modeling code reads. Each base
+ * (PretrainedConfig) field that changes the math must keep its default or be
+ * one the architecture implements.
  */
-static void check_fields(const mnlp_config *config, const mn_arch *arch, mn_problems *p)
+static void check_fields(const mnlp_config *config, const mn_arch *arch, mn_problems *p,
+                         mn_problems *notes)
 {
     const mn_config_class *base = mn_config_base_class();
     const char *name = mn_config_name(config);
     const char *field;
 
     for (size_t i = 0; (field = mnlp_config_unknown_field(config, i)); i++)
-        mn_problem(p, "%s: unknown field \"%s\"", name, field);
+        mn_problem(notes, "%s: \"%s\" is not a %s field; transformers ignores it", name,
+                   field, mnlp_config_class_name(config));
     if (mn_config_has(config, "quantization_config") &&
         mn_config_value(config, "quantization_config")->type != MN_JSON_NULL)
         mn_problem(p, "%s: quantization_config: quantized checkpoints are not supported",
@@ -119,7 +134,7 @@ static int decl_cmp(const void *a, const void *b)
 }
 
 static void check_tensors(const mnlp_checkpoint *ckpt, const mn_arch *arch, mn_decls *d,
-                          mn_problems *p)
+                          mn_problems *p, mn_problems *notes)
 {
     char want[160], got[160];
 
@@ -147,8 +162,11 @@ static void check_tensors(const mnlp_checkpoint *ckpt, const mn_arch *arch, mn_d
         const char *name = ckpt->entries[i].tensor->name;
         mn_tensor_decl key = {.name = (char *)name};
 
-        if (!bsearch(&key, d->items, (size_t)d->n, sizeof *d->items, decl_cmp) &&
-            !ignored(arch, name))
+        if (bsearch(&key, d->items, (size_t)d->n, sizeof *d->items, decl_cmp))
+            continue;
+        if (ignored(arch, name))
+            mn_problem(notes, "tensor \"%s\" is a buffer transformers ignores on load", name);
+        else
             mn_problem(p, "unexpected tensor \"%s\" (in %s)", name,
                        ckpt->file_names[ckpt->entries[i].file]);
     }
@@ -184,16 +202,15 @@ mnlp_status mnlp_model_validate(const mnlp_config *config, const mnlp_checkpoint
                    mn_config_name(config), mnlp_config_model_type(config));
     } else {
         check_architecture(config, arch, &r->problems);
-        check_fields(config, arch, &r->problems);
+        check_fields(config, arch, &r->problems, &r->notes);
         arch->check_config(config, &r->problems);
-        arch->declare(config, &decls, &r->problems);
-        if (!decls.failed)
-            check_tensors(ckpt, arch, &decls, &r->problems);
+        if (arch->declare(config, &decls, &r->problems) && !decls.failed)
+            check_tensors(ckpt, arch, &decls, &r->problems, &r->notes);
         if (decls.failed)
             r->problems.failed = true;
         mn_decls_free(&decls);
     }
-    if (r->problems.failed) {
+    if (r->problems.failed || r->notes.failed) {
         mnlp_report_free(r);
         return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory validating the model");
     }

@@ -178,6 +178,8 @@ static int run_info(int argc, char **argv)
         cli_fail(NULL);
         goto done;
     }
+    for (size_t i = 0; i < mnlp_report_note_count(report); i++)
+        printf("note          %s\n", mnlp_report_note(report, i));
     if (mnlp_report_count(report) == 0) {
         printf("validation    valid\n");
         rc = CLI_OK;

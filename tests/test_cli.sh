@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The mnlp command line, end to end: usage, `mnlp info` on the bundled
+# model, one-line errors on malformed files, and a fake Hugging Face cache.
+# usage: test_cli.sh MNLP_BINARY SOURCE_DIR
+set -u
+mnlp=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   cli.$1"; }
+bad() { failed=$((failed + 1)); echo "FAIL cli.$1: $2"; }
+
+# expect NAME STATUS PATTERN -- CMD...: exit status and a grep pattern on stdout+stderr.
+expect() {
+    local name=$1 status=$2 pattern=$3
+    shift 4
+    local out rc
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ "$rc" != "$status" ]; then
+        bad "$name" "exit $rc, expected $status; output: $out"
+    elif ! grep -qE -- "$pattern" <<<"$out"; then
+        bad "$name" "output lacks /$pattern/: $out"
+    else
+        ok "$name"
+    fi
+}
+
+# A safetensors file: 8-byte little-endian header length, header, N data bytes.
+safetensors() {
+    local header=$1 ndata=$2 out=$3 len=${#1} i
+    for i in 0 1 2 3 4 5 6 7; do
+        printf "\\x$(printf %02x $(((len >> (8 * i)) & 255)))"
+    done >"$out"
+    printf '%s' "$header" >>"$out"
+    head -c "$ndata" /dev/zero >>"$out"
+}
+
+# --- usage ---------------------------------------------------------------
+expect version 0 '^mnlp [0-9]+\.[0-9]+\.[0-9]+$' -- "$mnlp" --version
+expect help 0 'info +where a model is' -- "$mnlp" --help
+expect help_info 0 'usage: mnlp info MODEL' -- "$mnlp" help info
+expect help_unknown 2 'no command "nope"' -- "$mnlp" help nope
+expect no_command 2 'usage: mnlp COMMAND' -- "$mnlp"
+expect unknown_option 2 'unknown option --frobnicate' -- "$mnlp" info --frobnicate x
+expect no_model 2 'no MODEL given' -- "$mnlp" info
+
+# --- the bundled model ---------------------------------------------------
+out=$("$mnlp" info "$src/models/stories260K")
+rc=$?
+if [ $rc = 0 ] && grep -q '^architecture  LlamaForCausalLM (model_type llama, LlamaConfig)$' <<<"$out" &&
+    grep -q '^dtype         F32$' <<<"$out" && grep -q '^parameters    260,032$' <<<"$out" &&
+    grep -q '^validation    valid$' <<<"$out" && grep -q '^found         local folder$' <<<"$out"; then
+    ok info_stories260K
+else
+    bad info_stories260K "exit $rc: $out"
+fi
+n=$("$mnlp" info -v "$src/models/stories260K" | grep -c '^  model\.')
+[ "$n" = 47 ] && ok info_verbose_lists_tensors || bad info_verbose_lists_tensors "$n tensor lines"
+
+# --- malformed checkpoints: one line on stderr, exit 1 --------------------
+entry='{"dtype":"F32","shape":[2],"data_offsets":'
+malformed() {
+    local name=$1 header=$2 ndata=$3 pattern=$4 dir="$tmp/$1" err rc
+    mkdir -p "$dir"
+    cp "$src/models/stories260K/config.json" "$dir/"
+    safetensors "$header" "$ndata" "$dir/model.safetensors"
+    err=$("$mnlp" info "$dir" 2>&1 >/dev/null)
+    rc=$?
+    if [ $rc != 1 ]; then
+        bad "malformed_$name" "exit $rc"
+    elif [ "$(wc -l <<<"$err")" != 1 ] || ! grep -qE -- "^mnlp: error: $pattern" <<<"$err"; then
+        bad "malformed_$name" "stderr: $err"
+    else
+        ok "malformed_$name"
+    fi
+}
+malformed truncated "{\"a\":${entry}[0,8]}}" 4 'model.safetensors: tensor "a": data_offsets \[0, 8\) run past'
+malformed overlapping "{\"a\":${entry}[0,8]},\"b\":${entry}[4,12]}}" 12 'model.safetensors: tensor "b": data_offsets \[4, 12\) overlap "a"'
+malformed lying_shape "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}" 8 'model.safetensors: tensor "a": shape \[3\] of F32 is 12 bytes'
+malformed unknown_dtype "{\"a\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}" 8 'model.safetensors: tensor "a": unknown dtype "Q4"'
+malformed non_utf8_name "{\"$(printf '\xc3\x28')\":${entry}[0,8]}}" 8 'model.safetensors: header: line 1, column 3: invalid UTF-8'
+malformed duplicate "{\"a\":${entry}[0,8]},\"a\":${entry}[8,16]}}" 16 'model.safetensors: tensor "a" appears twice'
+dir="$tmp/giant"
+mkdir -p "$dir"
+cp "$src/models/stories260K/config.json" "$dir/"
+printf '\xff\xff\xff\xff\xff\xff\xff\x7f{}' >"$dir/model.safetensors"
+expect malformed_giant_header 1 '^mnlp: error: model.safetensors: header length 9223372036854775807 exceeds the limit' -- "$mnlp" info "$dir"
+printf '\x10\x00' >"$dir/model.safetensors"
+expect malformed_tiny_file 1 'model.safetensors: file is 2 bytes, too short' -- "$mnlp" info "$dir"
+
+# --- a model mnlp can read but not run: problems listed, exit 1 -----------
+dir="$tmp/wrong"
+mkdir -p "$dir"
+cp "$src/models/stories260K/model.safetensors" "$dir/"
+sed 's/"num_hidden_layers": 5/"num_hidden_layers": 6/' "$src/models/stories260K/config.json" >"$dir/config.json"
+expect invalid_model_lists_problems 1 'missing tensor "model.layers.5.mlp.down_proj.weight" \[64, 172\]' -- "$mnlp" info "$dir"
+
+# --- a fake Hugging Face cache --------------------------------------------
+main=0123456789abcdef0123456789abcdef01234567
+v1=89abcdef0123456789abcdef0123456789abcdef
+repo="$tmp/hf/hub/models--org--name"
+mkdir -p "$repo/refs" "$repo/blobs" "$repo/snapshots/$main" "$repo/snapshots/$v1"
+printf '%s' $main >"$repo/refs/main"
+printf '%s' $v1 >"$repo/refs/v1"
+for f in config.json model.safetensors; do
+    # The hub stores files as blobs named by hash; snapshots hold symlinks.
+    cp "$src/models/stories260K/$f" "$repo/blobs/$f.blob"
+    ln -s "../../blobs/$f.blob" "$repo/snapshots/$main/$f"
+done
+cp "$src/models/stories260K/model.safetensors" "$repo/snapshots/$v1/"
+sed 's/"num_hidden_layers": 5/"num_hidden_layers": 4/' "$src/models/stories260K/config.json" >"$repo/snapshots/$v1/config.json"
+expect hub_cache_main 0 "found         Hugging Face cache .*: org/name, revision main, commit $main" -- env HF_HUB_CACHE="$tmp/hf/hub" "$mnlp" info org/name
+expect hub_home_main 0 'validation    valid' -- env -u HF_HUB_CACHE HF_HOME="$tmp/hf" "$mnlp" info org/name
+expect hub_revision 1 "unexpected tensor \"model.layers.4.mlp.down_proj.weight\"" -- env HF_HUB_CACHE="$tmp/hf/hub" "$mnlp" info org/name --revision v1
+expect hub_missing_revision 1 'revision "v9" is not in the cache' -- env HF_HUB_CACHE="$tmp/hf/hub" "$mnlp" info org/name --revision=v9
+expect hub_missing_repo 1 'org/other is not a folder, and not in the Hugging Face cache' -- env HF_HUB_CACHE="$tmp/hf/hub" "$mnlp" info org/other
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
