@@ -249,16 +249,21 @@ mnlp_status mnlp_config_parse(const char *json, size_t len, const char *name,
 
 mnlp_status mnlp_config_load(const char *path, mnlp_config **out)
 {
-    const char *slash = strrchr(path, '/');
-    char *text;
+    char *file = mn_is_dir(path) ? mn_path_join(path, "config.json") : mn_strdup(path);
+    const char *slash;
+    char *text = NULL;
     size_t len;
     mnlp_status rc;
 
     *out = NULL;
-    if ((rc = mn_read_file(path, MAX_CONFIG_BYTES, &text, &len)) != MNLP_OK)
-        return rc;
-    rc = mnlp_config_parse(text, len, slash ? slash + 1 : path, out);
+    if (!file)
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
+    slash = strrchr(file, '/');
+    rc = mn_read_file(file, MAX_CONFIG_BYTES, &text, &len);
+    if (rc == MNLP_OK)
+        rc = mnlp_config_parse(text, len, slash ? slash + 1 : file, out);
     mn_free(text);
+    mn_free(file);
     return rc;
 }
 

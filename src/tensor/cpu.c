@@ -8,10 +8,11 @@
 #include "base/thread.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 static mn_ops fast_ops;
-static mn_dot_fn dot = mn_dot_portable;
+static mn_dot_kernels kernels;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 /* Output columns handled by one task of linear. */
@@ -29,30 +30,34 @@ static void linear_task(void *ctx, int task)
     linear_job *job = ctx;
     int64_t j0 = (int64_t)task * COLS_PER_TASK;
     int64_t j1 = j0 + COLS_PER_TASK < job->n ? j0 + COLS_PER_TASK : job->n;
-    bool convert = job->w->dtype != MNLP_DTYPE_F32;
+    size_t row_bytes = (size_t)job->k * mnlp_dtype_size(job->w->dtype);
+    mn_dot_fn dot = job->w->dtype == MNLP_DTYPE_F32    ? kernels.f32
+                    : job->w->dtype == MNLP_DTYPE_F16 ? kernels.f16
+                                                      : kernels.bf16;
     const float *x = mn_tensor_data(job->x);
     float *out = mn_tensor_data(job->out);
     float *wrow = NULL;
     float b = 0.0f;
 
-    if (convert && !(wrow = mn_malloc(sizeof(float) * (size_t)job->k))) {
+    /* Without a kernel for this dtype, widen each row to float first. */
+    if (!dot && !(wrow = mn_malloc(sizeof(float) * (size_t)job->k))) {
         job->failed = true;
         return;
     }
     for (int64_t j = j0; j < j1; j++) {
-        const float *w = (const float *)mn_tensor_data(job->w) + j * job->k;
+        const void *w = (const char *)mn_tensor_data(job->w) + (size_t)j * row_bytes;
 
-        if (convert) {
+        if (wrow)
             mn_cpu_row_to_f32(job->w, j, wrow);
-            w = wrow;
-        }
         if (job->bias)
             mnlp_dtype_to_f32(job->bias->dtype,
                               (const char *)mn_tensor_data(job->bias) +
                                   (size_t)j * mnlp_dtype_size(job->bias->dtype),
                               &b, 1);
         for (int64_t i = 0; i < job->m; i++)
-            out[i * job->n + j] = dot(x + i * job->k, w, job->k) + b;
+            out[i * job->n + j] =
+                (wrow ? mn_dot_portable(x + i * job->k, wrow, job->k)
+                      : dot(x + i * job->k, w, job->k)) + b;
     }
     mn_free(wrow);
 }
@@ -72,15 +77,21 @@ static mnlp_status fast_linear(const mn_tensor *x, const mn_tensor *w, const mn_
     return MNLP_OK;
 }
 
+static float dot_f32_portable(const float *x, const void *w, int64_t n)
+{
+    return mn_dot_portable(x, w, n);
+}
+
+/* MNLP_CPU_ISA=portable forces the portable kernels, to test or compare them. */
 static void init_fast(void)
 {
-    mn_dot_fn simd = mn_dot_avx2();
+    const char *isa = getenv("MNLP_CPU_ISA");
+    const mn_dot_kernels *simd = isa && !strcmp(isa, "portable") ? NULL : mn_dot_avx2();
 
     fast_ops = mn_cpu_ref_ops;
     fast_ops.linear = fast_linear;
-    if (simd)
-        dot = simd;
-    mn_debug("cpu backend: dot product %s", simd ? "avx2+fma" : "portable");
+    kernels = simd ? *simd : (mn_dot_kernels){"portable", dot_f32_portable, NULL, NULL};
+    mn_info("cpu backend: %s kernels, %d threads", kernels.name, mnlp_num_threads());
 }
 
 static const mn_backend cpu = {

@@ -16,9 +16,18 @@ extern const mn_ops mn_cpu_ref_ops;
 /* Row r of a 2-d float matrix (F32, F16 or BF16) converted to float. */
 void mn_cpu_row_to_f32(const mn_tensor *m, int64_t r, float *dst);
 
-/* Dot products chosen at run time: portable, or AVX2+FMA when present. */
-typedef float (*mn_dot_fn)(const float *a, const float *b, int64_t n);
+/* Dot products of a float row with a weight row, one per weight dtype,
+ * chosen at run time: portable, or AVX2+FMA (and F16C) when present. */
+typedef float (*mn_dot_fn)(const float *x, const void *w, int64_t n);
+
+typedef struct mn_dot_kernels {
+    const char *name;
+    mn_dot_fn f32, f16, bf16; /* NULL: not provided by this set */
+} mn_dot_kernels;
+
 float mn_dot_portable(const float *a, const float *b, int64_t n);
-mn_dot_fn mn_dot_avx2(void); /* NULL when this build or CPU lacks AVX2+FMA */
+
+/* The AVX2 kernels, or NULL when this build or this CPU lacks them. */
+const mn_dot_kernels *mn_dot_avx2(void);
 
 #endif

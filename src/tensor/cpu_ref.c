@@ -55,10 +55,22 @@ static int64_t rows_of(const mn_tensor *t)
 
 void mn_cpu_row_to_f32(const mn_tensor *m, int64_t r, float *dst)
 {
-    size_t es = mnlp_dtype_size(m->dtype);
-    const char *row = (const char *)mn_tensor_data(m) + (size_t)(r * m->shape[1]) * es;
+    int64_t n = m->shape[1];
+    size_t row_bytes = (size_t)n * mnlp_dtype_size(m->dtype);
+    const char *row = (const char *)mn_tensor_data(m) + (size_t)r * row_bytes;
+    const uint16_t *h = (const uint16_t *)row;
 
-    mnlp_dtype_to_f32(m->dtype, row, dst, (size_t)m->shape[1]);
+    /* The weight dtypes get direct loops; anything else the generic path. */
+    if (m->dtype == MNLP_DTYPE_F32)
+        memcpy(dst, row, sizeof(float) * (size_t)n);
+    else if (m->dtype == MNLP_DTYPE_BF16)
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = mn_bf16_to_f32(h[i]);
+    else if (m->dtype == MNLP_DTYPE_F16)
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = mn_f16_to_f32(h[i]);
+    else
+        mnlp_dtype_to_f32(m->dtype, row, dst, (size_t)n);
 }
 
 float mn_dot_portable(const float *a, const float *b, int64_t n)

@@ -131,7 +131,6 @@ static int run_info(int argc, char **argv)
     mnlp_config *config = NULL;
     mnlp_checkpoint *ckpt = NULL;
     mnlp_report *report = NULL;
-    char *config_path;
     int rc = CLI_FAIL;
 
     for (int i = 1; i < argc; i++) {
@@ -157,15 +156,8 @@ static int run_info(int argc, char **argv)
     print_location(&loc);
     print_files(loc.path);
 
-    config_path = malloc(strlen(loc.path) + sizeof "/config.json");
-    if (!config_path)
-        return cli_fail("out of memory");
-    sprintf(config_path, "%s/config.json", loc.path);
-    if (mnlp_config_load(config_path, &config) != MNLP_OK) {
-        free(config_path);
+    if (mnlp_config_load(loc.path, &config) != MNLP_OK)
         return cli_fail(NULL);
-    }
-    free(config_path);
     printf("architecture  %s (model_type %s, %s)\n",
            mnlp_config_architecture(config) ? mnlp_config_architecture(config) : "(none)",
            mnlp_config_model_type(config), mnlp_config_class_name(config));
