@@ -49,6 +49,9 @@ static void sharded_checkpoint_lists_all_tensors_in_name_order(void)
     CHECK_STR(t.file, "model-00002-of-00002.safetensors");
     CHECK_INT(t.nbytes, 4);
     CHECK_ERR(mnlp_checkpoint_find(ckpt, "d", &t), MNLP_ERR_NOT_FOUND, "no tensor \"d\"");
+    CHECK_STR(mnlp_checkpoint_error(ckpt), "no tensor \"d\"");
+    CHECK_ERR(mnlp_checkpoint_tensor(ckpt, 3, &t), MNLP_ERR_INVALID_ARGUMENT,
+              "tensor index 3 is past the last (3 tensors)");
     CHECK_STR(mnlp_checkpoint_file(ckpt, 0), "model-00001-of-00002.safetensors");
     CHECK(mnlp_checkpoint_file(ckpt, 2) == NULL);
     mnlp_checkpoint_free(ckpt);

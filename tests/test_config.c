@@ -183,6 +183,24 @@ static void unknown_fields_are_listed(void)
     mnlp_config_free(c);
 }
 
+static void each_handle_keeps_its_last_failure(void)
+{
+    mnlp_config *a = parse("{\"model_type\": \"llama\"}");
+    mnlp_config *b = parse("{\"model_type\": \"gpt2\"}");
+    int64_t v;
+
+    if (!a || !b)
+        return;
+    CHECK_STR(mnlp_config_error(a), "");
+    CHECK(mnlp_config_get_int(a, "missing_a", &v) == MNLP_ERR_NOT_FOUND);
+    CHECK(mnlp_config_get_int(b, "missing_b", &v) == MNLP_ERR_NOT_FOUND);
+    CHECK(strstr(mnlp_config_error(a), "\"missing_a\""));
+    CHECK(strstr(mnlp_config_error(b), "\"missing_b\""));
+    CHECK(strstr(mnlp_last_error(), "\"missing_b\""));
+    mnlp_config_free(a);
+    mnlp_config_free(b);
+}
+
 static void divisions_by_zero_in_derived_defaults_are_errors(void)
 {
     mnlp_config *c = parse("{\"model_type\": \"llama\", \"num_attention_heads\": 0}");
@@ -230,4 +248,5 @@ TEST_SUITE(config, T(configs_saved_by_transformers_are_fully_understood),
            T(aliases_read_the_stored_field), T(wrong_types_name_the_field),
            T(float_fields_accept_integers), T(unknown_fields_are_listed),
            T(divisions_by_zero_in_derived_defaults_are_errors),
+           T(each_handle_keeps_its_last_failure),
            T(every_class_default_is_valid_json_of_its_type));

@@ -3,7 +3,8 @@
  *
  * Every public mnlp function that can fail returns an mnlp_status. The
  * detailed message (what failed and where) is kept per thread and read with
- * mnlp_last_error(); handles that live longer keep their own copy too.
+ * mnlp_last_error(); each handle also keeps the message of its own last
+ * failure (mnlp_config_error(), mnlp_checkpoint_error(), ...).
  */
 #ifndef MNLP_BASE_H
 #define MNLP_BASE_H

@@ -66,6 +66,10 @@ const char *mnlp_config_architecture(const mnlp_config *config);
  * or NULL past the last. */
 const char *mnlp_config_unknown_field(const mnlp_config *config, size_t i);
 
+/* The message of the last failed call on this config ("" if none). Each
+ * handle keeps its own; the thread's last failure is mnlp_last_error(). */
+const char *mnlp_config_error(const mnlp_config *config);
+
 /* Typed reads that apply the class default when config.json omits the
  * field. MNLP_ERR_NOT_FOUND if neither has it (or it is null). */
 mnlp_status mnlp_config_get_int(const mnlp_config *config, const char *field, int64_t *out);
@@ -104,6 +108,9 @@ mnlp_status mnlp_checkpoint_tensor(const mnlp_checkpoint *ckpt, size_t i,
 /* Look a tensor up by name; MNLP_ERR_NOT_FOUND if absent. */
 mnlp_status mnlp_checkpoint_find(const mnlp_checkpoint *ckpt, const char *name,
                                  mnlp_tensor_info *out);
+
+/* The message of the last failed call on this checkpoint ("" if none). */
+const char *mnlp_checkpoint_error(const mnlp_checkpoint *ckpt);
 
 /* The weight files, relative to dir ("model.safetensors"); NULL past the last. */
 const char *mnlp_checkpoint_file(const mnlp_checkpoint *ckpt, size_t i);

@@ -36,8 +36,13 @@ mnlp_status mn_errorf(mnlp_status status, const char *fmt, ...) MN_PRINTF(2, 3);
  */
 mnlp_status mn_error_prefix(mnlp_status status, const char *fmt, ...) MN_PRINTF(2, 3);
 
-/* Copy the thread's current message into a handle's own buffer. */
-void mn_error_save(char dst[MN_ERROR_MAX]);
+/*
+ * Handles keep the message of their own last failure, as SQLite keeps one
+ * per connection: a failed call on a handle returns mn_error_keep(h->error,
+ * rc), which copies the thread's message there and returns rc. The buffer
+ * is not synchronised; threads sharing a handle read mnlp_last_error().
+ */
+mnlp_status mn_error_keep(char *handle_error, mnlp_status status);
 
 /* ---- Logging --------------------------------------------------------- */
 

@@ -64,7 +64,9 @@ mnlp_status mn_error_prefix(mnlp_status status, const char *fmt, ...)
     return status;
 }
 
-void mn_error_save(char dst[MN_ERROR_MAX])
+mnlp_status mn_error_keep(char *handle_error, mnlp_status status)
 {
-    memcpy(dst, last_error, MN_ERROR_MAX);
+    if (status != MNLP_OK)
+        memcpy(handle_error, last_error, MN_ERROR_MAX);
+    return status;
 }

@@ -220,7 +220,9 @@ mnlp_status mnlp_checkpoint_tensor(const mnlp_checkpoint *ckpt, size_t i,
     const mn_st_tensor *t;
 
     if (i >= (size_t)ckpt->n_entries)
-        return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "tensor index %zu out of range", i);
+        return mn_error_keep(((mnlp_checkpoint *)ckpt)->error,
+                             mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "tensor index %zu is past the "
+                                       "last (%d tensors)", i, ckpt->n_entries));
     t = ckpt->entries[i].tensor;
     memset(out, 0, sizeof *out);
     out->name = t->name;
@@ -238,8 +240,14 @@ mnlp_status mnlp_checkpoint_find(const mnlp_checkpoint *ckpt, const char *name,
     int i = find_entry(ckpt, name);
 
     if (i < 0)
-        return mn_errorf(MNLP_ERR_NOT_FOUND, "no tensor \"%s\"", name);
+        return mn_error_keep(((mnlp_checkpoint *)ckpt)->error,
+                             mn_errorf(MNLP_ERR_NOT_FOUND, "no tensor \"%s\"", name));
     return mnlp_checkpoint_tensor(ckpt, (size_t)i, out);
+}
+
+const char *mnlp_checkpoint_error(const mnlp_checkpoint *ckpt)
+{
+    return ckpt->error;
 }
 
 const char *mnlp_checkpoint_file(const mnlp_checkpoint *ckpt, size_t i)

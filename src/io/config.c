@@ -21,7 +21,19 @@ struct mnlp_config {
     mn_json_doc *defaults;       /* [class defaults..., base defaults...] */
     const char **unknown;        /* keys the class does not define */
     int n_unknown, unknown_cap;
+    char error[MN_ERROR_MAX];    /* this handle's last failure */
 };
+
+/* Records a failed read on the handle; reads are const to their callers. */
+static mnlp_status keep(const mnlp_config *c, mnlp_status rc)
+{
+    return mn_error_keep(((mnlp_config *)c)->error, rc);
+}
+
+const char *mnlp_config_error(const mnlp_config *config)
+{
+    return config->error;
+}
 
 void mnlp_config_free(mnlp_config *config)
 {
@@ -370,9 +382,9 @@ mnlp_status mnlp_config_get_int(const mnlp_config *config, const char *field, in
     mnlp_status rc = get_number(config, field, 0, &d, out, &is_int);
 
     if (rc == MNLP_OK && !is_int)
-        return mn_errorf(MNLP_ERR_FORMAT, "%s: \"%s\" is %g, not an integer", config->name,
-                         field, d);
-    return rc;
+        rc = mn_errorf(MNLP_ERR_FORMAT, "%s: \"%s\" is %g, not an integer", config->name,
+                       field, d);
+    return keep(config, rc);
 }
 
 mnlp_status mnlp_config_get_float(const mnlp_config *config, const char *field, double *out)
@@ -380,7 +392,7 @@ mnlp_status mnlp_config_get_float(const mnlp_config *config, const char *field, 
     int64_t i;
     bool is_int;
 
-    return get_number(config, field, 0, out, &i, &is_int);
+    return keep(config, get_number(config, field, 0, out, &i, &is_int));
 }
 
 static const mn_json *typed(const mnlp_config *c, const char *field, mn_json_type type,
@@ -406,7 +418,7 @@ mnlp_status mnlp_config_get_bool(const mnlp_config *config, const char *field, b
 
     if (v)
         *out = v->boolean;
-    return rc;
+    return keep(config, rc);
 }
 
 mnlp_status mnlp_config_get_string(const mnlp_config *config, const char *field,
@@ -417,5 +429,5 @@ mnlp_status mnlp_config_get_string(const mnlp_config *config, const char *field,
 
     if (v)
         *out = v->str;
-    return rc;
+    return keep(config, rc);
 }

@@ -19,6 +19,7 @@ struct mnlp_checkpoint {
     int n_files, files_cap, names_cap;
     mn_ckpt_entry *entries;    /* sorted by name */
     int n_entries;
+    char error[MN_ERROR_MAX];  /* this handle's last failure */
 };
 
 /* The tensor named name, or NULL. */

@@ -40,31 +40,33 @@ static void print_files(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
-    char *names[512];
-    int n = 0;
+    char *names[256];
+    int n = 0, more = 0;
 
     if (!d)
         return;
-    while ((e = readdir(d)) && n < 512)
-        if (e->d_name[0] != '.')
-            names[n++] = strdup(e->d_name);
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n < (int)(sizeof names / sizeof *names) && (names[n] = strdup(e->d_name)))
+            n++;
+        else
+            more++;
+    }
     closedir(d);
     qsort(names, (size_t)n, sizeof *names, by_string);
-    printf("files         ");
     for (int i = 0; i < n; i++) {
-        char path[8192], size[32];
+        char path[8192], size[32] = "";
         struct stat sb;
 
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
             human_size((double)sb.st_size, size, sizeof size);
-            printf("%s%s (%s)", i ? ", " : "", names[i], size);
-        } else {
-            printf("%s%s/", i ? ", " : "", names[i]);
-        }
+        printf("%-14s%-32s %s\n", i ? "" : "files", names[i], size[0] ? size : "(folder)");
         free(names[i]);
     }
-    printf("\n");
+    if (more)
+        printf("%-14s(%d more not listed)\n", "", more);
 }
 
 static void print_location(const mnlp_model_location *loc)
