@@ -21,9 +21,12 @@ static int64_t last_dim(const mn_tensor *t)
     return t->ndim ? t->shape[t->ndim - 1] : 1;
 }
 
-/* All given tensors are contiguous and on one backend; returns the op. */
-static mnlp_status common(const char *op, const mn_tensor *const *ts, int n, size_t slot,
-                          const void **fn)
+/*
+ * All operands (NULL ones skipped) contiguous and on one backend; *ops is
+ * that backend's table.
+ */
+static mnlp_status operands(const char *op, const mn_tensor *const *ts, int n,
+                            const mn_ops **ops)
 {
     const mn_backend *be = ts[0]->buffer->backend;
 
@@ -36,24 +39,25 @@ static mnlp_status common(const char *op, const mn_tensor *const *ts, int n, siz
         if (!mn_tensor_is_contiguous(ts[i]))
             return mn_errorf(MNLP_ERR_UNSUPPORTED, "%s: operand %d is not contiguous", op, i);
     }
-    memcpy(fn, (const char *)be->ops + slot, sizeof *fn);
-    if (!*fn)
-        return mn_errorf(MNLP_ERR_UNSUPPORTED, "%s: not implemented by backend %s", op,
-                         be->name);
+    *ops = be->ops;
     return MNLP_OK;
 }
 
-#define DISPATCH(name, fn_type, ...)                                                  \
-    do {                                                                              \
-        const mn_tensor *ts_[] = {__VA_ARGS__};                                       \
-        const void *fn_;                                                              \
-        mnlp_status st_ = common(#name, ts_, MN_COUNT(ts_), offsetof(mn_ops, name),   \
-                                 &fn_);                                               \
-        if (st_ != MNLP_OK)                                                           \
-            return st_;                                                               \
-        fn_type f_;                                                                   \
-        memcpy(&f_, &fn_, sizeof f_);                                                 \
-        call_ = f_;                                                                   \
+static mnlp_status missing(const char *op, const mn_tensor *t)
+{
+    return mn_errorf(MNLP_ERR_UNSUPPORTED, "%s: not implemented by backend %s", op,
+                     t->buffer->backend->name);
+}
+
+/* Resolve the backend of the operands and return if it lacks the op. */
+#define OPERANDS(name, ...)                                                        \
+    do {                                                                           \
+        const mn_tensor *ts_[] = {__VA_ARGS__};                                    \
+        mnlp_status st_ = operands(#name, ts_, MN_COUNT(ts_), &ops);               \
+        if (st_ != MNLP_OK)                                                        \
+            return st_;                                                            \
+        if (!ops->name)                                                            \
+            return missing(#name, ts_[0]);                                         \
     } while (0)
 
 static bool is_float_weight(mnlp_dtype d)
@@ -66,7 +70,7 @@ mnlp_status mn_op_linear(const mn_tensor *x, const mn_tensor *w, const mn_tensor
 {
     const char *op = "linear";
     mnlp_status st;
-    __typeof__(((mn_ops *)0)->linear) call_;
+    const mn_ops *ops;
 
     if ((st = need(x->dtype == MNLP_DTYPE_F32 && out->dtype == MNLP_DTYPE_F32, op,
                    "x and out must be F32")) ||
@@ -83,15 +87,15 @@ mnlp_status mn_op_linear(const mn_tensor *x, const mn_tensor *w, const mn_tensor
                         bias->shape[0] == w->shape[0]),
                    op, "bias must be 1-d with w's rows")))
         return st;
-    DISPATCH(linear, __typeof__(call_), x, w, out, bias);
-    return call_(x, w, bias, out);
+    OPERANDS(linear, x, w, out, bias);
+    return ops->linear(x, w, bias, out);
 }
 
 mnlp_status mn_op_rms_norm(const mn_tensor *x, const mn_tensor *w, float eps, mn_tensor *out)
 {
     const char *op = "rms_norm";
     mnlp_status st;
-    __typeof__(((mn_ops *)0)->rms_norm) call_;
+    const mn_ops *ops;
 
     if ((st = need(x->dtype == MNLP_DTYPE_F32 && out->dtype == MNLP_DTYPE_F32 &&
                        w->dtype == MNLP_DTYPE_F32, op, "x, w and out must be F32")) ||
@@ -99,8 +103,8 @@ mnlp_status mn_op_rms_norm(const mn_tensor *x, const mn_tensor *w, float eps, mn
                    "w must be 1-d with x's last dim")) ||
         (st = need(same_shape(x, out), op, "out must have x's shape")))
         return st;
-    DISPATCH(rms_norm, __typeof__(call_), x, w, out);
-    return call_(x, w, eps, out);
+    OPERANDS(rms_norm, x, w, out);
+    return ops->rms_norm(x, w, eps, out);
 }
 
 static mnlp_status unary(const char *op, const mn_tensor *x, const mn_tensor *out)
@@ -117,23 +121,23 @@ static mnlp_status unary(const char *op, const mn_tensor *x, const mn_tensor *ou
 mnlp_status mn_op_softmax(const mn_tensor *x, mn_tensor *out)
 {
     mnlp_status st = unary("softmax", x, out);
-    __typeof__(((mn_ops *)0)->softmax) call_;
+    const mn_ops *ops;
 
     if (st)
         return st;
-    DISPATCH(softmax, __typeof__(call_), x, out);
-    return call_(x, out);
+    OPERANDS(softmax, x, out);
+    return ops->softmax(x, out);
 }
 
 mnlp_status mn_op_silu(const mn_tensor *x, mn_tensor *out)
 {
     mnlp_status st = unary("silu", x, out);
-    __typeof__(((mn_ops *)0)->silu) call_;
+    const mn_ops *ops;
 
     if (st)
         return st;
-    DISPATCH(silu, __typeof__(call_), x, out);
-    return call_(x, out);
+    OPERANDS(silu, x, out);
+    return ops->silu(x, out);
 }
 
 static mnlp_status binary(const char *op, const mn_tensor *a, const mn_tensor *b,
@@ -151,30 +155,30 @@ static mnlp_status binary(const char *op, const mn_tensor *a, const mn_tensor *b
 mnlp_status mn_op_add(const mn_tensor *a, const mn_tensor *b, mn_tensor *out)
 {
     mnlp_status st = binary("add", a, b, out);
-    __typeof__(((mn_ops *)0)->add) call_;
+    const mn_ops *ops;
 
     if (st)
         return st;
-    DISPATCH(add, __typeof__(call_), a, b, out);
-    return call_(a, b, out);
+    OPERANDS(add, a, b, out);
+    return ops->add(a, b, out);
 }
 
 mnlp_status mn_op_mul(const mn_tensor *a, const mn_tensor *b, mn_tensor *out)
 {
     mnlp_status st = binary("mul", a, b, out);
-    __typeof__(((mn_ops *)0)->mul) call_;
+    const mn_ops *ops;
 
     if (st)
         return st;
-    DISPATCH(mul, __typeof__(call_), a, b, out);
-    return call_(a, b, out);
+    OPERANDS(mul, a, b, out);
+    return ops->mul(a, b, out);
 }
 
 mnlp_status mn_op_get_rows(const mn_tensor *table, const mn_tensor *ids, mn_tensor *out)
 {
     const char *op = "get_rows";
     mnlp_status st;
-    __typeof__(((mn_ops *)0)->get_rows) call_;
+    const mn_ops *ops;
 
     if ((st = need(table->ndim == 2 && is_float_weight(table->dtype), op,
                    "table must be a 2-d F32, F16 or BF16 matrix")) ||
@@ -184,18 +188,18 @@ mnlp_status mn_op_get_rows(const mn_tensor *table, const mn_tensor *ids, mn_tens
                        out->shape[0] == ids->shape[0] && out->shape[1] == table->shape[1],
                    op, "out must be F32 [len(ids), table columns]")))
         return st;
-    DISPATCH(get_rows, __typeof__(call_), table, ids, out);
-    return call_(table, ids, out);
+    OPERANDS(get_rows, table, ids, out);
+    return ops->get_rows(table, ids, out);
 }
 
 mnlp_status mn_op_to_f32(const mn_tensor *x, mn_tensor *out)
 {
     mnlp_status st;
-    __typeof__(((mn_ops *)0)->to_f32) call_;
+    const mn_ops *ops;
 
     if ((st = need(out->dtype == MNLP_DTYPE_F32 && same_shape(x, out), "to_f32",
                    "out must be F32 with x's shape")))
         return st;
-    DISPATCH(to_f32, __typeof__(call_), x, out);
-    return call_(x, out);
+    OPERANDS(to_f32, x, out);
+    return ops->to_f32(x, out);
 }
