@@ -9,6 +9,9 @@ packages=(
     ninja-build       # the build backend
     clang             # the second compiler, sanitizer and fuzzer builds
     libclang-rt-dev   # AddressSanitizer, UndefinedBehaviorSanitizer and libFuzzer runtimes
+    pkg-config        # finds the libraries below
+    libonig-dev       # Oniguruma: the regex engine the tokenizers library uses
+    libutf8proc-dev   # Unicode normalization and character properties
 )
 
 missing=()

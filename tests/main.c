@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 extern const test_suite suite_base, suite_json, suite_tensor, suite_safetensors,
-    suite_checkpoint, suite_config, suite_hub, suite_validate;
+    suite_checkpoint, suite_config, suite_hub, suite_validate, suite_normalizers,
+    suite_pre_tokenizers, suite_tok_models, suite_decoders;
 
 static const test_suite *const suites[] = {
     &suite_base, &suite_json, &suite_tensor, &suite_safetensors, &suite_checkpoint,
-    &suite_config, &suite_hub, &suite_validate,
+    &suite_config, &suite_hub, &suite_validate, &suite_normalizers, &suite_pre_tokenizers,
+    &suite_tok_models, &suite_decoders,
 };
 
 static int failures;
