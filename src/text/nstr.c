@@ -217,8 +217,10 @@ bool mn_strs_push(mn_strs *l, const char *s, size_t len)
     char *c;
 
     if (!mn_grow((void **)&l->items, &l->cap, l->n + 1, sizeof *l->items) ||
+        !mn_grow((void **)&l->lens, &l->lens_cap, l->n + 1, sizeof *l->lens) ||
         !(c = mn_strndup(s, len)))
         return false;
+    l->lens[l->n] = len;
     l->items[l->n++] = c;
     return true;
 }
@@ -228,6 +230,7 @@ void mn_strs_free(mn_strs *l)
     for (int i = 0; i < l->n; i++)
         mn_free(l->items[i]);
     mn_free(l->items);
+    mn_free(l->lens);
     memset(l, 0, sizeof *l);
 }
 

@@ -168,9 +168,11 @@ struct mn_model {
     void (*free)(mn_model *self);
 };
 
+/* Token strings; each is NUL-terminated but may hold NULs, so lens[i] is its length. */
 typedef struct mn_strs {
-    char **items;         /* owned, NUL-terminated */
-    int n, cap;
+    char **items;         /* owned */
+    size_t *lens;
+    int n, cap, lens_cap;
 } mn_strs;
 
 bool mn_strs_push(mn_strs *l, const char *s, size_t len);
@@ -211,7 +213,8 @@ mnlp_status mn_regex_new(const char *pattern, size_t len, mn_regex **out);
 void mn_regex_free(mn_regex *re);
 
 /* All non-overlapping matches in s[0..len) as runs (tokenizers' find_matches
- * for a regex: matched and unmatched runs alternate, empty matches skipped). */
+ * for a regex): the unmatched runs between matches, and every match, empty
+ * ones included, as the onig crate's find_iter yields them. */
 mnlp_status mn_regex_find(const mn_regex *re, const char *s, size_t len, mn_matches *out);
 
 /* ---- Byte-level alphabet (GPT-2's bytes_to_unicode) ------------------- */

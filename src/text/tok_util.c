@@ -219,20 +219,24 @@ void mn_regex_free(mn_regex *re)
 }
 
 /*
- * tokenizers' find_matches for a regex: every match, including the
- * unmatched runs between them; an empty match is skipped.
+ * tokenizers' find_matches for a regex over the onig crate's find_iter:
+ * every match, empty ones included, with the unmatched runs between them.
+ * As find_iter does, an empty match right where the previous match ended
+ * is skipped by stepping one character.
  */
 mnlp_status mn_regex_find(const mn_regex *re, const char *s, size_t len, mn_matches *out)
 {
     OnigRegion *region = onig_region_new();
     const OnigUChar *start = (const OnigUChar *)s, *end = start + len;
-    size_t pos = 0, prev = 0;
+    size_t last_end = 0, prev = 0;
+    long last_match_end = -1;
     mnlp_status rc = MNLP_OK;
 
     if (!region)
         return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
-    while (pos <= len) {
-        int r = onig_search(re->re, start, end, start + pos, end, region, ONIG_OPTION_NONE);
+    while (last_end <= len) {
+        int r = onig_search(re->re, start, end, start + last_end, end, region,
+                            ONIG_OPTION_NONE);
         size_t ms, me;
 
         if (r == ONIG_MISMATCH)
@@ -243,27 +247,23 @@ mnlp_status mn_regex_find(const mn_regex *re, const char *s, size_t len, mn_matc
         }
         ms = (size_t)region->beg[0];
         me = (size_t)region->end[0];
-        if (me == ms) {
-            /* Step over one character so an empty match cannot stall. */
-            pos = ms + 1;
-            while (pos < len && ((unsigned char)s[pos] & 0xc0) == 0x80)
-                pos++;
-            if (ms >= len)
-                break;
+        if (ms == me && last_match_end == (long)me) {
+            last_end++;
+            while (last_end < len && ((unsigned char)s[last_end] & 0xc0) == 0x80)
+                last_end++;
             continue;
         }
-        if (ms > prev && !mn_matches_push(out, prev, ms, false))
-            rc = MNLP_ERR_OUT_OF_MEMORY;
-        if (rc == MNLP_OK && !mn_matches_push(out, ms, me, true))
-            rc = MNLP_ERR_OUT_OF_MEMORY;
-        if (rc != MNLP_OK)
+        last_end = me;
+        last_match_end = (long)me;
+        if ((ms > prev && !mn_matches_push(out, prev, ms, false)) ||
+            !mn_matches_push(out, ms, me, true)) {
+            rc = mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
             break;
-        prev = pos = me;
+        }
+        prev = me;
     }
     if (rc == MNLP_OK && prev < len && !mn_matches_push(out, prev, len, false))
-        rc = MNLP_ERR_OUT_OF_MEMORY;
+        rc = mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
     onig_region_free(region, 1);
-    if (rc == MNLP_ERR_OUT_OF_MEMORY)
-        return mn_errorf(rc, "out of memory");
     return rc;
 }
