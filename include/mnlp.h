@@ -8,13 +8,17 @@
  *   mnlp/tensor.h  element types
  *   mnlp/io.h      locating a model; config.json; safetensors checkpoints
  *   mnlp/model.h   validating a model against its architecture
+ *   mnlp/tokenizer.h  tokenizer.json: encode and decode
+ *   mnlp/json.h    reading JSON (ids, messages, arguments)
  */
 #ifndef MNLP_H
 #define MNLP_H
 
 #include "mnlp/base.h"
 #include "mnlp/io.h"
+#include "mnlp/json.h"
 #include "mnlp/model.h"
 #include "mnlp/tensor.h"
+#include "mnlp/tokenizer.h"
 
 #endif

@@ -11,12 +11,12 @@
 
 extern const test_suite suite_base, suite_json, suite_tensor, suite_safetensors,
     suite_checkpoint, suite_config, suite_hub, suite_validate, suite_normalizers,
-    suite_pre_tokenizers, suite_tok_models, suite_decoders;
+    suite_pre_tokenizers, suite_tok_models, suite_decoders, suite_tokenizer, suite_nstr;
 
 static const test_suite *const suites[] = {
     &suite_base, &suite_json, &suite_tensor, &suite_safetensors, &suite_checkpoint,
     &suite_config, &suite_hub, &suite_validate, &suite_normalizers, &suite_pre_tokenizers,
-    &suite_tok_models, &suite_decoders,
+    &suite_tok_models, &suite_decoders, &suite_tokenizer, &suite_nstr,
 };
 
 static int failures;
@@ -145,6 +145,13 @@ const char *test_source_dir(void)
     const char *dir = getenv("MNLP_SOURCE_DIR");
 
     return dir ? dir : MNLP_SOURCE_DIR;
+}
+
+const char *test_tokenizer_fixtures(void)
+{
+    const char *dir = getenv("MNLP_TOKENIZER_FIXTURES");
+
+    return dir ? dir : MNLP_TOKENIZER_FIXTURES;
 }
 
 uint64_t test_rand(uint64_t *state)

@@ -84,6 +84,9 @@ const char *test_write(const char *dir, const char *name, const void *data, size
 /* The repository root (MNLP_SOURCE_DIR), for fixtures. */
 const char *test_source_dir(void);
 
+/* Where the tokenizer fixture archives are unpacked (MNLP_TOKENIZER_FIXTURES). */
+const char *test_tokenizer_fixtures(void);
+
 /* Deterministic pseudo-random numbers for test inputs. */
 uint64_t test_rand(uint64_t *state);
 float test_randf(uint64_t *state); /* uniform in [-1, 1) */

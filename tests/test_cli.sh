@@ -61,6 +61,25 @@ fi
 n=$("$mnlp" info -v "$src/models/stories260K" | grep -c '^  model\.')
 [ "$n" = 47 ] && ok info_verbose_lists_tensors || bad info_verbose_lists_tensors "$n tensor lines"
 
+# --- tokenize / detokenize on the bundled model ----------------------------
+# Expected ids and text come from the reference tokenizer cases.
+case=$(grep -m1 '"text": "Once upon a time"' "$src/tests/fixtures/stories260K/tokenizer_cases.jsonl")
+want_ids=$(sed -E 's/.*"fast_ids": \[([^]]*)\].*/\1/' <<<"$case" | tr -d ' ')
+want_text=$(sed -E 's/.*"fast_decoded": ("[^"]*").*/\1/' <<<"$case")
+want_plain=${want_ids#*,}
+expect tokenize 0 "^\{\"ids\":\[$want_ids\],\"tokens\":\[\"<s>\",.*\"offsets\":\[\[0,0\]," -- \
+    bash -c "printf '\"Once upon a time\"\\n' | '$mnlp' tokenize '$src/models/stories260K'"
+expect tokenize_no_special 0 "^\{\"ids\":\[$want_plain\]" -- \
+    bash -c "printf '\"Once upon a time\"\\n' | '$mnlp' tokenize --no-special-tokens '$src/models/stories260K'"
+expect detokenize 0 "^$want_text\$" -- \
+    bash -c "printf '[$want_ids]\\n' | '$mnlp' detokenize --skip-special-tokens '$src/models/stories260K'"
+expect detokenize_special 0 '^"<s>' -- \
+    bash -c "printf '[$want_ids]\\n' | '$mnlp' detokenize '$src/models/stories260K'"
+expect tokenize_invalid_utf8 1 'stdin line 2, column 3: invalid UTF-8' -- \
+    bash -c "printf '\"ok\"\\n\"a\\xffb\"\\n' | '$mnlp' tokenize '$src/models/stories260K'"
+expect detokenize_not_ids 1 'element 1 is not a token id' -- \
+    bash -c "printf '[1, \"x\"]\\n' | '$mnlp' detokenize '$src/models/stories260K'"
+
 # --- malformed checkpoints: one line on stderr, exit 1 --------------------
 entry='{"dtype":"F32","shape":[2],"data_offsets":'
 malformed() {

@@ -16,12 +16,25 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
 } cli_command;
 
-extern const cli_command cli_info;
+extern const cli_command cli_info, cli_tokenize, cli_detokenize;
 
 /* Print "mnlp: error: <what>: <last error>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what);
 
 /* Print a usage error and a pointer to the help; returns CLI_USAGE. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...);
+
+/* Load the tokenizer of MODEL (a folder or a cached repo id). */
+int cli_open_tokenizer(const char *model, const char *revision, mnlp_tokenizer **out);
+
+/* Print s[0..n) as a JSON string literal on stdout. */
+void cli_print_json_string(const char *s, size_t n);
+
+/*
+ * Call fn with each non-empty line of stdin parsed as JSON; stops at the
+ * first failure, reported with its line number and the message fn left in
+ * why (a static string), or else mnlp's last error.
+ */
+int cli_each_line(int (*fn)(const mnlp_json *value, void *ctx, const char **why), void *ctx);
 
 #endif

@@ -6,6 +6,8 @@
 
 static const cli_command *const commands[] = {
     &cli_info,
+    &cli_tokenize,
+    &cli_detokenize,
 };
 
 static void print_help(FILE *out)
