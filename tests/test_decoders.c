@@ -6,7 +6,7 @@
 #include "test.h"
 
 #include "base/utf8.h"
-#include "io/io.h"
+#include "base/files.h"
 #include "text/decoders.h"
 
 #define U_FFFD "\xef\xbf\xbd"

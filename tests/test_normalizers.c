@@ -8,7 +8,7 @@
 #include "test.h"
 
 #include "base/json.h"
-#include "io/io.h"
+#include "base/files.h"
 #include "text/normalizers.h"
 
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include "test.h"
 
 #include "base/json.h"
-#include "io/io.h"
+#include "base/files.h"
 #include "text/tok.h"
 
 #include <stdlib.h>

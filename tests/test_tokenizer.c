@@ -9,7 +9,7 @@
 #include "test.h"
 
 #include "base/json.h"
-#include "io/io.h"
+#include "base/files.h"
 
 #include <stdlib.h>
 

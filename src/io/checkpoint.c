@@ -3,6 +3,7 @@
  * model.safetensors.index.json as transformers writes them with
  * save_pretrained(max_shard_size=...).
  */
+#include "base/files.h"
 #include "io/io.h"
 
 #include <stdlib.h>

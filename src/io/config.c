@@ -3,6 +3,7 @@
  * model_type: known fields are type-checked at load, omitted fields take
  * the class default, and fields the class does not define are listed.
  */
+#include "base/files.h"
 #include "io/io.h"
 
 #include <stdio.h>

@@ -6,6 +6,7 @@
  *   <cache>/models--<org>--<name>/refs/<revision>      commit hash (text)
  *   <cache>/models--<org>--<name>/snapshots/<commit>/  the files
  */
+#include "base/files.h"
 #include "io/io.h"
 
 #include <ctype.h>

@@ -42,13 +42,4 @@ bool mn_config_has(const mnlp_config *config, const char *field);
 /* The file name used in messages ("config.json"). */
 const char *mn_config_name(const mnlp_config *config);
 
-/* Read a whole file into memory (NUL-terminated); the caller frees *out. */
-mnlp_status mn_read_file(const char *path, size_t max_size, char **out, size_t *size);
-
-/* dir + "/" + name, owned by the caller; NULL when out of memory. */
-char *mn_path_join(const char *dir, const char *name);
-
-bool mn_is_dir(const char *path);
-bool mn_is_file(const char *path);
-
 #endif

@@ -12,7 +12,7 @@
 #include "mnlp/tokenizer.h"
 
 #include "base/utf8.h"
-#include "io/io.h"
+#include "base/files.h"
 
 #include <string.h>
 #include <utf8proc.h>

@@ -1,5 +1,5 @@
-/* Small file-system helpers shared by the io readers. */
-#include "io/io.h"
+/* Small file-system helpers. */
+#include "base/files.h"
 
 #include <errno.h>
 #include <stdio.h>
