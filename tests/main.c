@@ -1,6 +1,8 @@
 /* Runs one suite (or all): `mnlp_tests SUITE [TEST]`. */
 #include "test.h"
 
+#include "base/files.h"
+#include "base/json.h"
 #include "base/thread.h"
 
 #include <dirent.h>
@@ -11,12 +13,13 @@
 
 extern const test_suite suite_base, suite_json, suite_tensor, suite_safetensors,
     suite_checkpoint, suite_config, suite_hub, suite_validate, suite_normalizers,
-    suite_pre_tokenizers, suite_tok_models, suite_decoders, suite_tokenizer, suite_nstr;
+    suite_pre_tokenizers, suite_tok_models, suite_decoders, suite_tokenizer, suite_nstr,
+    suite_pretrained;
 
 static const test_suite *const suites[] = {
     &suite_base, &suite_json, &suite_tensor, &suite_safetensors, &suite_checkpoint,
     &suite_config, &suite_hub, &suite_validate, &suite_normalizers, &suite_pre_tokenizers,
-    &suite_tok_models, &suite_decoders, &suite_tokenizer, &suite_nstr,
+    &suite_tok_models, &suite_decoders, &suite_tokenizer, &suite_nstr, &suite_pretrained,
 };
 
 static int failures;
@@ -124,7 +127,7 @@ const char *test_write(const char *dir, const char *name, const void *data, size
     FILE *f;
 
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    for (char *p = path + strlen(dir) + 1; *p; p++) {
+    for (char *p = path + 1; *p; p++) {
         if (*p == '/') {
             *p = '\0';
             mkdir(path, 0755);
@@ -152,6 +155,31 @@ const char *test_tokenizer_fixtures(void)
     const char *dir = getenv("MNLP_TOKENIZER_FIXTURES");
 
     return dir ? dir : MNLP_TOKENIZER_FIXTURES;
+}
+
+int test_read_jsonl(const char *path, mn_json_doc **docs, int max)
+{
+    char *text = NULL, *line;
+    size_t len;
+    int n = 0;
+
+    if (mn_read_file(path, 64u << 20, &text, &len) != MNLP_OK) {
+        test_fail(__FILE__, __LINE__, "%s", mnlp_last_error());
+        return 0;
+    }
+    line = text;
+    while (line < text + len && n < max) {
+        char *nl = memchr(line, '\n', (size_t)(text + len - line));
+        size_t ll = nl ? (size_t)(nl - line) : (size_t)(text + len - line);
+
+        if (ll && mn_json_parse(line, ll, NULL, &docs[n]) == MNLP_OK)
+            n++;
+        else if (ll)
+            test_fail(__FILE__, __LINE__, "%s line %d: %s", path, n + 1, mnlp_last_error());
+        line += ll + 1;
+    }
+    mn_free(text);
+    return n;
 }
 
 uint64_t test_rand(uint64_t *state)

@@ -87,6 +87,11 @@ const char *test_source_dir(void);
 /* Where the tokenizer fixture archives are unpacked (MNLP_TOKENIZER_FIXTURES). */
 const char *test_tokenizer_fixtures(void);
 
+/* One JSON document per line of a file into docs (free each with mn_json_free);
+ * returns the count (<= max). */
+struct mn_json_doc;
+int test_read_jsonl(const char *path, struct mn_json_doc **docs, int max);
+
 /* Deterministic pseudo-random numbers for test inputs. */
 uint64_t test_rand(uint64_t *state);
 float test_randf(uint64_t *state); /* uniform in [-1, 1) */

@@ -13,33 +13,16 @@
 
 #include <stdlib.h>
 
-#define MAX_REPORTED 5
-
-/* One JSON document per line of a file; returns the count (<= max). */
-static int read_lines(const char *path, mn_json_doc **docs, int max)
+/* The first occurrence of pat in s[0..n), or NULL. */
+static char *memmem_at(char *s, size_t n, const char *pat, size_t m)
 {
-    char *text = NULL, *line;
-    size_t len;
-    int n = 0;
-
-    if (mn_read_file(path, 64u << 20, &text, &len) != MNLP_OK) {
-        test_fail(__FILE__, __LINE__, "%s", mnlp_last_error());
-        return 0;
-    }
-    line = text;
-    while (line < text + len && n < max) {
-        char *nl = memchr(line, '\n', (size_t)(text + len - line));
-        size_t ll = nl ? (size_t)(nl - line) : (size_t)(text + len - line);
-
-        if (ll && mn_json_parse(line, ll, NULL, &docs[n]) == MNLP_OK)
-            n++;
-        else if (ll)
-            test_fail(__FILE__, __LINE__, "%s line %d: %s", path, n + 1, mnlp_last_error());
-        line += ll + 1;
-    }
-    mn_free(text);
-    return n;
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(s + i, pat, m) == 0)
+            return s + i;
+    return NULL;
 }
+
+#define MAX_REPORTED 5
 
 static bool same_ints(const mn_json *arr, const int32_t *v, size_t n)
 {
@@ -117,41 +100,103 @@ static bool check_encoding(const mnlp_encoding *e, const mn_json *exp, const cha
     return true;
 }
 
-static bool check_decode(const mnlp_tokenizer *tok, const mnlp_encoding *e, bool skip,
-                         const mn_json *want, int line)
+/*
+ * transformers' clean_up_tokenization on the library's decode, for models
+ * whose tokenizer_config.json sets clean_up_tokenization_spaces: Python's
+ * str.replace of each pattern in turn.
+ */
+static void clean_up(char *s, size_t *len)
 {
-    char *text = NULL;
-    size_t len;
+    static const char *const pairs[][2] = {{" .", "."},     {" ?", "?"},     {" !", "!"},
+                                           {" ,", ","},     {" ' ", "'"},    {" n't", "n't"},
+                                           {" 'm", "'m"},   {" 's", "'s"},   {" 've", "'ve"},
+                                           {" 're", "'re"}};
+
+    for (size_t k = 0; k < sizeof pairs / sizeof *pairs; k++) {
+        const char *from = pairs[k][0], *to = pairs[k][1];
+        size_t flen = strlen(from), tlen = strlen(to);
+        char *hit;
+
+        while ((hit = memmem_at(s, *len, from, flen)) != NULL) {
+            memmove(hit + tlen, hit + flen, *len - (size_t)(hit - s) - flen + 1);
+            memcpy(hit, to, tlen);
+            *len -= flen - tlen;
+        }
+    }
+}
+
+static bool check_decode(const mnlp_tokenizer *tok, const mnlp_encoding *e, bool skip,
+                         const mn_json *want_json, bool cleaned, int line)
+{
+    char *text = NULL, want_buf[65536];
+    const mn_json *want = want_json;
+    size_t len, want_len = 0;
     bool ok;
+
+    if (want && want->type == MN_JSON_STRING && want->len < sizeof want_buf) {
+        memcpy(want_buf, want->str, want->len + 1);
+        want_len = want->len;
+        if (cleaned)
+            clean_up(want_buf, &want_len);
+    } else {
+        want = NULL;
+    }
 
     if (mnlp_tokenizer_decode(tok, mnlp_encoding_ids(e), mnlp_encoding_len(e), skip, &text,
                               &len) != MNLP_OK) {
         fprintf(stderr, "    line %d decode failed: %s\n", line, mnlp_last_error());
         return false;
     }
-    ok = want && want->type == MN_JSON_STRING && want->len == len &&
-         memcmp(want->str, text, want->len) == 0;
+    ok = want && want_len == len && memcmp(want_buf, text, len) == 0;
     if (!ok)
         fprintf(stderr, "    line %d decode%s: got \"%s\", want \"%s\"\n", line,
-                skip ? "_skip_special" : "", text, want ? want->str : "?");
+                skip ? "_skip_special" : "", text, want ? want_buf : "?");
     mnlp_free(text);
     return ok;
 }
 
-/* The whole corpus through one fixture tokenizer. */
-static void check_fixture(const char *name)
+/* Whether the fixture's tokenizer_config.json sets clean_up_tokenization_spaces. */
+static bool cleans_up(const char *name)
+{
+    char path[4096], *text = NULL;
+    size_t len;
+    mn_json_doc *doc = NULL;
+    const mn_json *v;
+    bool on = false;
+
+    snprintf(path, sizeof path, "%s/%s/tokenizer_config.json", test_tokenizer_fixtures(), name);
+    if (!mn_is_file(path))
+        return false;
+    CHECK_OK(mn_read_file(path, 1 << 24, &text, &len));
+    if (text && mn_json_parse(text, len, NULL, &doc) == MNLP_OK) {
+        v = mn_json_get(mn_json_root(doc), "clean_up_tokenization_spaces");
+        on = v && v->type == MN_JSON_BOOL && v->boolean;
+    }
+    mn_json_free(doc);
+    mn_free(text);
+    return on;
+}
+
+/*
+ * The whole corpus through one fixture tokenizer: its tokenizer.json alone,
+ * or (as_folder) its folder as transformers loads it, where tokenizer_config.json
+ * may clean up the decoded text.
+ */
+static void check_fixture(const char *name, bool as_folder)
 {
     char path[4096];
     mnlp_tokenizer *tok = NULL;
     mn_json_doc *corpus[512] = {0}, *expected[512] = {0};
     int n_corpus, n_expected, bad = 0;
+    bool cleaned = as_folder && cleans_up(name);
 
-    snprintf(path, sizeof path, "%s/%s/tokenizer.json", test_tokenizer_fixtures(), name);
+    snprintf(path, sizeof path, "%s/%s%s", test_tokenizer_fixtures(), name,
+             as_folder ? "" : "/tokenizer.json");
     CHECK_OK(mnlp_tokenizer_load(path, &tok));
     snprintf(path, sizeof path, "%s/tests/fixtures/tokenizers/corpus.jsonl", test_source_dir());
-    n_corpus = read_lines(path, corpus, 512);
+    n_corpus = test_read_jsonl(path, corpus, 512);
     snprintf(path, sizeof path, "%s/%s/expected.jsonl", test_tokenizer_fixtures(), name);
-    n_expected = read_lines(path, expected, 512);
+    n_expected = test_read_jsonl(path, expected, 512);
     CHECK_INT(n_corpus, 409);
     CHECK_INT(n_expected, n_corpus);
     for (int i = 0; tok && i < n_corpus && i < n_expected; i++) {
@@ -166,8 +211,9 @@ static void check_fixture(const char *name)
         }
         ok = ok && check_encoding(with, exp, "", i + 1);
         ok = ok && check_encoding(without, exp, "_no_special", i + 1);
-        ok = ok && check_decode(tok, with, false, mn_json_get(exp, "decode"), i + 1);
-        ok = ok && check_decode(tok, with, true, mn_json_get(exp, "decode_skip_special"), i + 1);
+        ok = ok && check_decode(tok, with, false, mn_json_get(exp, "decode"), cleaned, i + 1);
+        ok = ok && check_decode(tok, with, true, mn_json_get(exp, "decode_skip_special"),
+                                cleaned, i + 1);
         if (!ok && ++bad >= MAX_REPORTED)
             fprintf(stderr, "    (stopping after %d failing lines)\n", bad);
         mnlp_encoding_free(with);
@@ -195,7 +241,7 @@ static void check_pairs(const char *name)
     snprintf(path, sizeof path, "%s/%s/tokenizer.json", test_tokenizer_fixtures(), name);
     CHECK_OK(mnlp_tokenizer_load(path, &tok));
     snprintf(path, sizeof path, "%s/%s/pairs.jsonl", test_tokenizer_fixtures(), name);
-    n = read_lines(path, pairs, 64);
+    n = test_read_jsonl(path, pairs, 64);
     CHECK(n > 0);
     for (int i = 0; tok && i < n; i++) {
         const mn_json *p = mn_json_root(pairs[i]);
@@ -220,10 +266,15 @@ static void check_pairs(const char *name)
     mnlp_tokenizer_free(tok);
 }
 
+/* Each fixture twice: its tokenizer.json, and its folder as transformers loads it. */
 #define FIXTURE(fn, dir)                                                          \
     static void fn(void)                                                          \
     {                                                                             \
-        check_fixture(dir);                                                       \
+        check_fixture(dir, false);                                                \
+    }                                                                             \
+    static void fn##_folder(void)                                                 \
+    {                                                                             \
+        check_fixture(dir, true);                                                 \
     }
 
 FIXTURE(gpt2, "gpt2")
@@ -271,5 +322,8 @@ static void invalid_utf8_input_is_an_error(void)
 
 TEST_SUITE(tokenizer, T(gpt2), T(roberta_base), T(clip_vit_base_patch32), T(all_minilm_l6_v2),
            T(bert_base_uncased), T(llama_2), T(mistral), T(llama_3), T(qwen3), T(gemma_3),
-           T(rut5_large), T(pairs_roberta_base), T(pairs_bert_base_uncased),
+           T(rut5_large), T(gpt2_folder), T(roberta_base_folder), T(clip_vit_base_patch32_folder),
+           T(all_minilm_l6_v2_folder), T(bert_base_uncased_folder), T(llama_2_folder),
+           T(mistral_folder), T(llama_3_folder), T(qwen3_folder), T(gemma_3_folder),
+           T(rut5_large_folder), T(pairs_roberta_base), T(pairs_bert_base_uncased),
            T(pairs_all_minilm_l6_v2), T(invalid_utf8_input_is_an_error));

@@ -17,9 +17,14 @@ typedef struct mnlp_tokenizer mnlp_tokenizer;
 typedef struct mnlp_encoding mnlp_encoding;
 
 /*
- * Load a tokenizer from path: a tokenizer.json file, or a model folder
- * holding one. Errors name the JSON path at fault ("model.merges[3]: ...").
- * The caller frees *out with mnlp_tokenizer_free.
+ * Load a tokenizer from path. A tokenizer.json file is interpreted alone,
+ * as the tokenizers library's Tokenizer.from_file does. A model folder is
+ * loaded as transformers' AutoTokenizer loads it: its tokenizer.json (or,
+ * without one, the equivalent built from tokenizer.model, vocab.json +
+ * merges.txt or vocab.txt), then what tokenizer_config.json adds: special
+ * and added tokens, add_bos_token/add_eos_token, clean_up_tokenization_spaces,
+ * model_max_length. Errors name the file and JSON path at fault
+ * ("tokenizer.json: model.merges[3]: ..."). Free *out with mnlp_tokenizer_free.
  */
 mnlp_status mnlp_tokenizer_load(const char *path, mnlp_tokenizer **out);
 
@@ -53,6 +58,65 @@ mnlp_status mnlp_tokenizer_encode_pair(const mnlp_tokenizer *tok, const char *a,
  */
 mnlp_status mnlp_tokenizer_decode(const mnlp_tokenizer *tok, const int32_t *ids, size_t n,
                                   bool skip_special_tokens, char **out, size_t *out_len);
+
+/*
+ * Encode n texts at once, on the thread pool. With padding on and no fixed
+ * length, every encoding is padded to the longest of the batch. out[0..n)
+ * receives the encodings (free each with mnlp_encoding_free); on failure
+ * all are NULL and the message names the text at fault.
+ */
+mnlp_status mnlp_tokenizer_encode_batch(const mnlp_tokenizer *tok, const char *const *texts,
+                                        const size_t *lens, size_t n, bool add_special_tokens,
+                                        mnlp_encoding **out);
+
+typedef enum mnlp_truncation_strategy {
+    MNLP_TRUNCATE_LONGEST_FIRST,
+    MNLP_TRUNCATE_ONLY_FIRST,
+    MNLP_TRUNCATE_ONLY_SECOND
+} mnlp_truncation_strategy;
+
+/* tokenizers' enable_truncation: max_length counts the special tokens too. */
+typedef struct mnlp_truncation {
+    size_t max_length;
+    size_t stride;                      /* must be below max_length */
+    mnlp_truncation_strategy strategy;
+    bool left;                          /* drop tokens from the start */
+} mnlp_truncation;
+
+/* tokenizers' enable_padding: length 0 pads to the longest of a batch. */
+typedef struct mnlp_padding {
+    size_t length;
+    size_t multiple_of;                 /* 0: none */
+    bool left;
+    int32_t pad_id, pad_type_id;
+    const char *pad_token;              /* copied; NULL means "[PAD]" */
+} mnlp_padding;
+
+/* Turn truncation / padding on with these settings, or off with NULL. */
+mnlp_status mnlp_tokenizer_set_truncation(mnlp_tokenizer *tok, const mnlp_truncation *opts);
+mnlp_status mnlp_tokenizer_set_padding(mnlp_tokenizer *tok, const mnlp_padding *opts);
+
+/* The special tokens transformers names (bos_token, eos_token, ...). */
+typedef enum mnlp_special_token {
+    MNLP_BOS_TOKEN,
+    MNLP_EOS_TOKEN,
+    MNLP_UNK_TOKEN,
+    MNLP_SEP_TOKEN,
+    MNLP_PAD_TOKEN,
+    MNLP_CLS_TOKEN,
+    MNLP_MASK_TOKEN,
+    MNLP_SPECIAL_TOKEN_COUNT
+} mnlp_special_token;
+
+/* The token's text as tokenizer_config.json sets it, or NULL when unset. */
+const char *mnlp_tokenizer_special_token(const mnlp_tokenizer *tok, mnlp_special_token which);
+
+/* additional_special_tokens: their count, the strings in *out. */
+size_t mnlp_tokenizer_additional_special_tokens(const mnlp_tokenizer *tok,
+                                                const char *const **out);
+
+/* model_max_length from tokenizer_config.json; SIZE_MAX when it sets none. */
+size_t mnlp_tokenizer_model_max_length(const mnlp_tokenizer *tok);
 
 /* Token <-> id, including added tokens; -1 / NULL when unknown. */
 int32_t mnlp_tokenizer_token_to_id(const mnlp_tokenizer *tok, const char *token);

@@ -8,11 +8,13 @@
  */
 #include "text/decoders.h"
 #include "text/encoding.h"
+#include "text/pretrained.h"
 #include "text/tok.h"
 #include "mnlp/tokenizer.h"
 
-#include "base/utf8.h"
 #include "base/files.h"
+#include "base/thread.h"
+#include "base/utf8.h"
 
 #include <string.h>
 #include <utf8proc.h>
@@ -63,6 +65,12 @@ struct mnlp_tokenizer {
     matcher raw, normalized;      /* tokens matched before / after normalization */
     truncation truncation;
     padding padding;
+    /* What transformers keeps beside the backend (text/pretrained.c). */
+    char *special[MNLP_SPECIAL_TOKEN_COUNT];
+    char **additional_special;
+    int n_additional_special;
+    bool clean_up_spaces;
+    size_t model_max_length;
     char error[MN_ERROR_MAX];
 };
 
@@ -120,6 +128,9 @@ static void sort_bucket(bucket *b, const added_token *added)
 
 static mnlp_status build_matchers(mnlp_tokenizer *t)
 {
+    t->raw.any = t->normalized.any = false;
+    for (int k = 0; k < 256; k++)
+        t->raw.first[k].n = t->normalized.first[k].n = 0;
     for (int i = 0; i < t->n_added; i++) {
         const char *p = pattern_of(&t->added[i]);
         matcher *m = t->added[i].is_normalized ? &t->normalized : &t->raw;
@@ -538,6 +549,119 @@ mnlp_status mnlp_tokenizer_encode(const mnlp_tokenizer *tok, const char *text, s
     return encode(tok, text, text_len, NULL, 0, add_special_tokens, out);
 }
 
+typedef struct batch_job {
+    const mnlp_tokenizer *tok;
+    const char *const *texts;
+    const size_t *lens;
+    bool add;
+    mnlp_encoding **out;
+    mnlp_status *status;
+} batch_job;
+
+static void encode_task(void *ctx, int i)
+{
+    batch_job *j = ctx;
+
+    j->status[i] = encode(j->tok, j->texts[i], j->lens[i], NULL, 0, j->add, &j->out[i]);
+}
+
+mnlp_status mnlp_tokenizer_encode_batch(const mnlp_tokenizer *tok, const char *const *texts,
+                                        const size_t *lens, size_t n, bool add_special_tokens,
+                                        mnlp_encoding **out)
+{
+    mnlp_status *status;
+    batch_job j = {tok, texts, lens, add_special_tokens, out, NULL};
+    mnlp_status rc = MNLP_OK;
+    int longest = 0;
+
+    memset(out, 0, n * sizeof *out);
+    if (n > INT32_MAX)
+        return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "batch of %zu texts is too large", n);
+    if (!(status = mn_calloc(n ? n : 1, sizeof *status)))
+        return mn_error_keep(((mnlp_tokenizer *)tok)->error, oom());
+    j.status = status;
+    mn_parallel_for((int)n, encode_task, &j);
+    for (size_t i = 0; i < n && rc == MNLP_OK; i++) {
+        if (status[i] != MNLP_OK) {
+            /* Workers' messages stay on their threads: encode again here for it. */
+            mnlp_encoding *again = NULL;
+
+            rc = encode(tok, texts[i], lens[i], NULL, 0, add_special_tokens, &again);
+            mnlp_encoding_free(again);
+            if (rc == MNLP_OK)
+                rc = status[i];
+            mn_error_prefix(rc, "text %zu", i);
+        } else if (out[i]->e.n > longest) {
+            longest = out[i]->e.n;
+        }
+    }
+    /* BatchLongest padding: every encoding grows to the longest of the batch. */
+    if (rc == MNLP_OK && tok->padding.on && !tok->padding.fixed) {
+        padding p = tok->padding;
+
+        p.fixed = true;
+        p.length = longest;
+        for (size_t i = 0; i < n && rc == MNLP_OK; i++)
+            rc = pad(&p, &out[i]->e);
+    }
+    mn_free(status);
+    if (rc != MNLP_OK) {
+        for (size_t i = 0; i < n; i++) {
+            mnlp_encoding_free(out[i]);
+            out[i] = NULL;
+        }
+        return mn_error_keep(((mnlp_tokenizer *)tok)->error, rc);
+    }
+    return MNLP_OK;
+}
+
+mnlp_status mnlp_tokenizer_set_truncation(mnlp_tokenizer *tok, const mnlp_truncation *opts)
+{
+    if (!opts) {
+        tok->truncation.on = false;
+        return MNLP_OK;
+    }
+    if (opts->max_length > INT32_MAX || opts->stride >= opts->max_length + (opts->max_length == 0))
+        return mn_error_keep(tok->error,
+                             mn_errorf(MNLP_ERR_INVALID_ARGUMENT,
+                                       "truncation: max_length %zu, stride %zu are invalid",
+                                       opts->max_length, opts->stride));
+    tok->truncation.on = true;
+    tok->truncation.max_length = (int)opts->max_length;
+    tok->truncation.stride = (int)opts->stride;
+    tok->truncation.from_left = opts->left;
+    tok->truncation.strategy = opts->strategy == MNLP_TRUNCATE_ONLY_FIRST    ? ONLY_FIRST
+                               : opts->strategy == MNLP_TRUNCATE_ONLY_SECOND ? ONLY_SECOND
+                                                                             : LONGEST_FIRST;
+    return MNLP_OK;
+}
+
+mnlp_status mnlp_tokenizer_set_padding(mnlp_tokenizer *tok, const mnlp_padding *opts)
+{
+    char *token;
+
+    if (!opts) {
+        tok->padding.on = false;
+        return MNLP_OK;
+    }
+    if (opts->length > INT32_MAX || opts->multiple_of > INT32_MAX)
+        return mn_error_keep(tok->error, mn_errorf(MNLP_ERR_INVALID_ARGUMENT,
+                                                   "padding: length %zu is invalid",
+                                                   opts->length));
+    if (!(token = mn_strdup(opts->pad_token ? opts->pad_token : "[PAD]")))
+        return mn_error_keep(tok->error, oom());
+    mn_free(tok->padding.pad_token);
+    tok->padding.pad_token = token;
+    tok->padding.on = true;
+    tok->padding.fixed = opts->length > 0;
+    tok->padding.length = (int)opts->length;
+    tok->padding.multiple = (int)opts->multiple_of;
+    tok->padding.left = opts->left;
+    tok->padding.pad_id = opts->pad_id;
+    tok->padding.pad_type_id = opts->pad_type_id;
+    return MNLP_OK;
+}
+
 mnlp_status mnlp_tokenizer_encode_pair(const mnlp_tokenizer *tok, const char *a, size_t a_len,
                                        const char *b, size_t b_len, bool add_special_tokens,
                                        mnlp_encoding **out)
@@ -546,6 +670,34 @@ mnlp_status mnlp_tokenizer_encode_pair(const mnlp_tokenizer *tok, const char *a,
 }
 
 /* ---- Decoding ------------------------------------------------------------- */
+
+/*
+ * transformers' clean_up_tokenization: spaces before punctuation and
+ * English contractions go, each replacement over the whole text in turn.
+ */
+static void clean_up_tokenization(mn_sb *sb)
+{
+    static const char *const from[] = {" .", " ?", " !", " ,", " ' ", " n't", " 'm", " 's",
+                                       " 've", " 're"};
+    static const char *const to[] = {".", "?", "!", ",", "'", "n't", "'m", "'s", "'ve", "'re"};
+
+    for (size_t k = 0; k < sizeof from / sizeof *from && !sb->failed && sb->data; k++) {
+        size_t flen = strlen(from[k]), tlen = strlen(to[k]), w = 0;
+
+        /* Each replacement is no longer than its pattern, so it runs in place. */
+        for (size_t i = 0; i < sb->len;) {
+            if (sb->len - i >= flen && memcmp(sb->data + i, from[k], flen) == 0) {
+                memmove(sb->data + w, to[k], tlen);
+                w += tlen;
+                i += flen;
+            } else {
+                sb->data[w++] = sb->data[i++];
+            }
+        }
+        sb->len = w;
+        sb->data[w] = '\0';
+    }
+}
 
 static bool is_special_content(const mnlp_tokenizer *t, const char *token)
 {
@@ -612,6 +764,8 @@ mnlp_status mnlp_tokenizer_decode(const mnlp_tokenizer *tok, const int32_t *ids,
         mn_sb_append(&sb, "", 0);
     }
     mn_strs_free(&tokens);
+    if (rc == MNLP_OK && tok->clean_up_spaces)
+        clean_up_tokenization(&sb);
     if (rc == MNLP_OK && sb.failed)
         rc = oom();
     if (rc != MNLP_OK) {
@@ -622,6 +776,70 @@ mnlp_status mnlp_tokenizer_decode(const mnlp_tokenizer *tok, const int32_t *ids,
     if (out_len)
         *out_len = sb.len;
     return MNLP_OK;
+}
+
+/* ---- What transformers keeps beside the backend ----------------------------- */
+
+mnlp_status mn_tokenizer_set_post_processor(mnlp_tokenizer *t, const mn_json *node)
+{
+    mn_post_processor *p = NULL;
+    mnlp_status rc = mn_post_processor_from_json(node, &p);
+
+    if (rc != MNLP_OK)
+        return rc;
+    if (t->post_processor)
+        t->post_processor->free(t->post_processor);
+    t->post_processor = p;
+    return MNLP_OK;
+}
+
+mnlp_status mn_tokenizer_set_special(mnlp_tokenizer *t, mnlp_special_token which,
+                                     const char *content)
+{
+    char *copy = NULL;
+
+    if (content && !(copy = mn_strdup(content)))
+        return oom();
+    mn_free(t->special[which]);
+    t->special[which] = copy;
+    return MNLP_OK;
+}
+
+mnlp_status mn_tokenizer_add_additional_special(mnlp_tokenizer *t, const char *content)
+{
+    char **grown = mn_reallocn(t->additional_special, (size_t)t->n_additional_special + 1,
+                               sizeof *grown);
+
+    if (!grown)
+        return oom();
+    t->additional_special = grown;
+    if (!(grown[t->n_additional_special] = mn_strdup(content)))
+        return oom();
+    t->n_additional_special++;
+    return MNLP_OK;
+}
+
+void mn_tokenizer_set_options(mnlp_tokenizer *t, bool clean_up_spaces, size_t model_max_length)
+{
+    t->clean_up_spaces = clean_up_spaces;
+    t->model_max_length = model_max_length;
+}
+
+const char *mnlp_tokenizer_special_token(const mnlp_tokenizer *tok, mnlp_special_token which)
+{
+    return (unsigned)which < MNLP_SPECIAL_TOKEN_COUNT ? tok->special[which] : NULL;
+}
+
+size_t mnlp_tokenizer_additional_special_tokens(const mnlp_tokenizer *tok,
+                                                const char *const **out)
+{
+    *out = (const char *const *)tok->additional_special;
+    return (size_t)tok->n_additional_special;
+}
+
+size_t mnlp_tokenizer_model_max_length(const mnlp_tokenizer *tok)
+{
+    return tok->model_max_length;
 }
 
 /* ---- Loading --------------------------------------------------------------- */
@@ -651,6 +869,11 @@ void mnlp_tokenizer_free(mnlp_tokenizer *t)
     mn_free(t->added);
     mn_vocab_free(&t->added_ids);
     mn_free(t->padding.pad_token);
+    for (int i = 0; i < MNLP_SPECIAL_TOKEN_COUNT; i++)
+        mn_free(t->special[i]);
+    for (int i = 0; i < t->n_additional_special; i++)
+        mn_free(t->additional_special[i]);
+    mn_free(t->additional_special);
     mn_free(t);
 }
 
@@ -678,28 +901,57 @@ static mnlp_status normalized_form(const mnlp_tokenizer *t, const char *s, char 
 }
 
 /*
+ * A token whose content is already added takes the new flags in place, as
+ * tokenizers' add_tokens replaces the entry of that id; false when new.
+ */
+static bool replace_added(mnlp_tokenizer *t, const char *content, const added_token *flags,
+                          mnlp_status *rc)
+{
+    for (int i = 0; i < t->n_added; i++) {
+        added_token *old = &t->added[i];
+
+        if (strcmp(old->content, content) != 0)
+            continue;
+        old->single_word = flags->single_word;
+        old->lstrip = flags->lstrip;
+        old->rstrip = flags->rstrip;
+        old->special = flags->special;
+        old->is_normalized = flags->is_normalized;
+        mn_free(old->normalized);
+        old->normalized = NULL;
+        if (old->is_normalized)
+            *rc = normalized_form(t, content, &old->normalized);
+        return true;
+    }
+    return false;
+}
+
+/*
  * added_tokens, as Tokenizer deserialization feeds them to add_tokens: a
  * token the model or an earlier entry knows keeps that id; a new one takes
  * the next id after the model's vocabulary.
  */
-static mnlp_status load_added(mnlp_tokenizer *t, const mn_json *list)
+mnlp_status mn_tokenizer_add_tokens(mnlp_tokenizer *t, const mn_json *const *entries, size_t n)
 {
     int32_t next = t->model->vocab_size(t->model);
     mnlp_status rc;
+    added_token *grown;
 
-    if (!list)
-        return MNLP_OK;
-    if (list->type != MN_JSON_ARRAY)
-        return mn_json_error(list, MNLP_ERR_FORMAT, "is not an array");
-    if (!(t->added = mn_calloc(list->len + 1, sizeof *t->added)))
+    for (int i = 0; i < t->n_added; i++)
+        if (t->added[i].id >= next)
+            next = t->added[i].id + 1;
+    if (n > (size_t)(INT32_MAX - t->n_added - 1) ||
+        !(grown = mn_reallocn(t->added, (size_t)t->n_added + n + 1, sizeof *grown)))
         return oom();
-    for (size_t i = 0; i < list->len; i++) {
-        const mn_json *e = &list->items[i];
+    t->added = grown;
+    for (size_t i = 0; i < n; i++) {
+        const mn_json *e = entries[i];
         added_token *a = &t->added[t->n_added];
         const char *content = NULL;
         int64_t file_id = -1;
         int32_t id;
 
+        memset(a, 0, sizeof *a);
         a->is_normalized = true;
         if ((rc = mn_json_str(e, "content", &content)) || (rc = mn_json_int_opt(e, "id", &file_id))
             || (rc = mn_json_bool_opt(e, "single_word", &a->single_word)) ||
@@ -710,6 +962,13 @@ static mnlp_status load_added(mnlp_tokenizer *t, const mn_json *list)
             return rc;
         if (!*content)
             continue;
+        if ((a->special && !mn_json_get(e, "normalized")))
+            a->is_normalized = false;
+        if (replace_added(t, content, a, &rc)) {
+            if (rc != MNLP_OK)
+                return rc;
+            continue;
+        }
         id = mn_vocab_get(&t->added_ids, content, strlen(content));
         if (id < 0)
             id = t->model->token_to_id(t->model, content, strlen(content));
@@ -727,6 +986,24 @@ static mnlp_status load_added(mnlp_tokenizer *t, const mn_json *list)
             return rc;
     }
     return build_matchers(t);
+}
+
+static mnlp_status load_added(mnlp_tokenizer *t, const mn_json *list)
+{
+    const mn_json **entries;
+    mnlp_status rc;
+
+    if (!list)
+        return MNLP_OK;
+    if (list->type != MN_JSON_ARRAY)
+        return mn_json_error(list, MNLP_ERR_FORMAT, "is not an array");
+    if (!(entries = mn_reallocn(NULL, list->len + 1, sizeof *entries)))
+        return oom();
+    for (size_t i = 0; i < list->len; i++)
+        entries[i] = &list->items[i];
+    rc = mn_tokenizer_add_tokens(t, entries, list->len);
+    mn_free(entries);
+    return rc;
 }
 
 static mnlp_status load_truncation(truncation *tr, const mn_json *node)
@@ -828,6 +1105,7 @@ mnlp_status mnlp_tokenizer_parse(const char *json, size_t len, const char *name,
     *out = NULL;
     if (!t)
         return oom();
+    t->model_max_length = SIZE_MAX;
     rc = mn_json_parse(json, len, NULL, &doc);
     if (rc == MNLP_OK)
         rc = build(t, mn_json_root(doc));
@@ -840,24 +1118,88 @@ mnlp_status mnlp_tokenizer_parse(const char *json, size_t len, const char *name,
     return MNLP_OK;
 }
 
-mnlp_status mnlp_tokenizer_load(const char *path, mnlp_tokenizer **out)
+/* A small JSON file of the model folder (config.json, tokenizer_config.json);
+ * *doc stays NULL when the file is absent. */
+static mnlp_status read_json(const char *dir, const char *name, mn_json_doc **doc)
 {
-    char *file = mn_is_dir(path) ? mn_path_join(path, "tokenizer.json") : mn_strdup(path);
-    const char *slash;
-    char *text = NULL;
+    char *path = mn_path_join(dir, name), *text = NULL;
     size_t len;
     mnlp_status rc;
 
-    *out = NULL;
-    if (!file)
+    *doc = NULL;
+    if (!path)
         return oom();
-    slash = strrchr(file, '/');
-    rc = mn_read_file(file, MAX_TOKENIZER_BYTES, &text, &len);
+    if (!mn_is_file(path)) {
+        mn_free(path);
+        return MNLP_OK;
+    }
+    rc = mn_read_file(path, 64u << 20, &text, &len);
+    if (rc == MNLP_OK)
+        rc = mn_json_parse(text, len, NULL, doc);
+    if (rc != MNLP_OK)
+        mn_error_prefix(rc, "%s", name);
+    mn_free(text);
+    mn_free(path);
+    return rc;
+}
+
+static mnlp_status load_file(const char *file, mnlp_tokenizer **out)
+{
+    const char *slash = strrchr(file, '/');
+    char *text = NULL;
+    size_t len;
+    mnlp_status rc = mn_read_file(file, MAX_TOKENIZER_BYTES, &text, &len);
+
     if (rc == MNLP_OK)
         rc = mnlp_tokenizer_parse(text, len, slash ? slash + 1 : file, out);
     mn_free(text);
+    return rc;
+}
+
+/* The tokenizer transformers converts from the folder's slow files. */
+static mnlp_status load_converted(const char *dir, const mn_json *config, mnlp_tokenizer **out)
+{
+    (void)config;
+    *out = NULL;
+    return mn_errorf(MNLP_ERR_NOT_FOUND, "%s: no tokenizer.json", dir);
+}
+
+/* A model folder, as AutoTokenizer.from_pretrained loads it. */
+static mnlp_status load_folder(const char *dir, mnlp_tokenizer **out)
+{
+    mn_json_doc *config = NULL, *tok_config = NULL;
+    const mn_json *cfg = NULL;
+    const char *model_type = NULL;
+    char *file = mn_path_join(dir, "tokenizer.json");
+    mnlp_status rc;
+
+    if (!file)
+        return oom();
+    if ((rc = read_json(dir, "config.json", &config)) == MNLP_OK &&
+        (rc = read_json(dir, "tokenizer_config.json", &tok_config)) == MNLP_OK) {
+        if (config && mn_json_str_opt(mn_json_root(config), "model_type", &model_type))
+            model_type = NULL;
+        cfg = tok_config ? mn_json_root(tok_config) : NULL;
+        if (!mn_is_file(file) || mn_pretrained_wants_slow(cfg, model_type))
+            rc = load_converted(dir, cfg, out);
+        else
+            rc = load_file(file, out);
+    }
+    if (rc == MNLP_OK && (rc = mn_pretrained_apply(*out, cfg, model_type)) != MNLP_OK) {
+        mn_error_prefix(rc, "tokenizer_config.json");
+        mnlp_tokenizer_free(*out);
+        *out = NULL;
+    }
+    mn_json_free(config);
+    mn_json_free(tok_config);
     mn_free(file);
     return rc;
+}
+
+mnlp_status mnlp_tokenizer_load(const char *path, mnlp_tokenizer **out)
+{
+    *out = NULL;
+    return mn_is_dir(path) ? load_folder(path, out) : load_file(path, out);
 }
 
 /* ---- Encoding accessors ---------------------------------------------------- */

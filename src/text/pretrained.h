@@ -1,0 +1,41 @@
+/*
+ * What transformers' PreTrainedTokenizerFast adds to a tokenizer.json
+ * backend from tokenizer_config.json, and the setters on mnlp_tokenizer it
+ * goes through. tokenizer.c keeps the state; pretrained.c decides it.
+ */
+#ifndef MN_PRETRAINED_H
+#define MN_PRETRAINED_H
+
+#include "base/json.h"
+#include "mnlp/tokenizer.h"
+
+/*
+ * Apply tokenizer_config.json (config: its root, or NULL when the folder
+ * has none) to t, for a model of model_type (from config.json; NULL when
+ * unknown), as AutoTokenizer.from_pretrained does after building the
+ * backend: the tokenizer class's special-token defaults, added_tokens_decoder,
+ * special tokens missing from the vocabulary, add_bos_token/add_eos_token
+ * for the classes that rebuild their post-processor, clean_up_tokenization_spaces
+ * and model_max_length.
+ */
+mnlp_status mn_pretrained_apply(mnlp_tokenizer *t, const mn_json *config, const char *model_type);
+
+/*
+ * Whether transformers builds this folder's tokenizer from the slow files
+ * even when tokenizer.json exists: from_slow, or a Llama tokenizer given
+ * add_prefix_space.
+ */
+bool mn_pretrained_wants_slow(const mn_json *config, const char *model_type);
+
+/* Add AddedToken objects (tokenizer.json's added_tokens entries) in order. */
+mnlp_status mn_tokenizer_add_tokens(mnlp_tokenizer *t, const mn_json *const *entries, size_t n);
+
+/* Replace the post-processor by the one node describes. */
+mnlp_status mn_tokenizer_set_post_processor(mnlp_tokenizer *t, const mn_json *node);
+
+mnlp_status mn_tokenizer_set_special(mnlp_tokenizer *t, mnlp_special_token which,
+                                     const char *content);
+mnlp_status mn_tokenizer_add_additional_special(mnlp_tokenizer *t, const char *content);
+void mn_tokenizer_set_options(mnlp_tokenizer *t, bool clean_up_spaces, size_t model_max_length);
+
+#endif
