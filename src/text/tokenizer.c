@@ -28,14 +28,22 @@ typedef struct added_token {
     bool single_word, lstrip, rstrip, is_normalized, special;
 } added_token;
 
-/* Added tokens whose pattern starts with one byte, longest first. */
-typedef struct bucket {
-    int *items;
-    int n, cap;
-} bucket;
+/*
+ * A byte trie of added-token patterns, for the leftmost-longest search
+ * tokenizers runs with aho-corasick: from each position, the deepest node
+ * that ends a pattern is the match. The root's children are indexed by
+ * byte; deeper nodes keep their children in a sibling list.
+ */
+typedef struct trie_node {
+    int32_t child, sibling;   /* node indices, -1 for none */
+    int32_t token;            /* index into added, -1 if no pattern ends here */
+    uint8_t byte;
+} trie_node;
 
 typedef struct matcher {
-    bucket first[256];
+    int32_t root[256];
+    trie_node *nodes;
+    int n, cap;
     bool any;
 } matcher;
 
@@ -103,49 +111,78 @@ static const char *pattern_of(const added_token *a)
     return a->is_normalized && a->normalized ? a->normalized : a->content;
 }
 
-static int by_length_desc(const void *x, const void *y, void *ctx)
+/* The child of parent (-1: the root) for byte b, added when absent; -1 when out of memory. */
+static int32_t trie_child(matcher *m, int32_t parent, uint8_t b)
 {
-    const added_token *added = ctx;
-    size_t a = strlen(pattern_of(&added[*(const int *)x]));
-    size_t b = strlen(pattern_of(&added[*(const int *)y]));
+    int32_t node = parent < 0 ? m->root[b] : m->nodes[parent].child, last = -1;
 
-    return a < b ? 1 : a > b ? -1 : *(const int *)x - *(const int *)y;
+    for (; node >= 0; last = node, node = m->nodes[node].sibling)
+        if (m->nodes[node].byte == b)
+            return node;
+    if (!mn_grow((void **)&m->nodes, &m->cap, m->n + 1, sizeof *m->nodes))
+        return -1;
+    node = m->n++;
+    m->nodes[node] = (trie_node){-1, -1, -1, b};
+    if (parent < 0)
+        m->root[b] = node;
+    else if (last < 0)
+        m->nodes[parent].child = node;
+    else
+        m->nodes[last].sibling = node;
+    return node;
 }
 
-static void sort_bucket(bucket *b, const added_token *added)
+/* Add pattern p for added token index tok; the first token keeps a pattern. */
+static bool trie_insert(matcher *m, const char *p, int32_t tok)
 {
-    /* Insertion sort: buckets are small and this keeps ties in file order. */
-    for (int i = 1; i < b->n; i++) {
-        int v = b->items[i], j = i;
+    int32_t node = -1;
 
-        while (j > 0 && by_length_desc(&b->items[j - 1], &v, (void *)added) > 0) {
-            b->items[j] = b->items[j - 1];
-            j--;
+    for (size_t i = 0; p[i]; i++)
+        if ((node = trie_child(m, node, (uint8_t)p[i])) < 0)
+            return false;
+    if (m->nodes[node].token < 0)
+        m->nodes[node].token = tok;
+    m->any = true;
+    return true;
+}
+
+/* The longest pattern starting at s[pos]: its token index (and *len), or -1. */
+static int32_t trie_longest(const matcher *m, const char *s, size_t len, size_t pos,
+                            size_t *match_len)
+{
+    int32_t node = m->root[(unsigned char)s[pos]], best = -1;
+
+    for (size_t depth = 1; node >= 0; depth++) {
+        const trie_node *nd = &m->nodes[node];
+
+        if (nd->token >= 0) {
+            best = nd->token;
+            *match_len = depth;
         }
-        b->items[j] = v;
+        if (pos + depth >= len)
+            break;
+        for (node = nd->child; node >= 0 && m->nodes[node].byte != (uint8_t)s[pos + depth];)
+            node = m->nodes[node].sibling;
     }
+    return best;
+}
+
+static void matcher_reset(matcher *m)
+{
+    mn_free(m->nodes);
+    memset(m, 0, sizeof *m);
+    memset(m->root, 0xff, sizeof m->root);
 }
 
 static mnlp_status build_matchers(mnlp_tokenizer *t)
 {
-    t->raw.any = t->normalized.any = false;
-    for (int k = 0; k < 256; k++)
-        t->raw.first[k].n = t->normalized.first[k].n = 0;
+    matcher_reset(&t->raw);
+    matcher_reset(&t->normalized);
     for (int i = 0; i < t->n_added; i++) {
         const char *p = pattern_of(&t->added[i]);
-        matcher *m = t->added[i].is_normalized ? &t->normalized : &t->raw;
-        bucket *b = &m->first[(unsigned char)p[0]];
 
-        if (!*p)
-            continue;
-        if (!mn_grow((void **)&b->items, &b->cap, b->n + 1, sizeof *b->items))
+        if (*p && !trie_insert(t->added[i].is_normalized ? &t->normalized : &t->raw, p, i))
             return oom();
-        b->items[b->n++] = i;
-        m->any = true;
-    }
-    for (int k = 0; k < 256; k++) {
-        sort_bucket(&t->raw.first[k], t->added);
-        sort_bucket(&t->normalized.first[k], t->added);
     }
     return MNLP_OK;
 }
@@ -201,24 +238,17 @@ static mnlp_status find_added(const mnlp_tokenizer *t, const matcher *m, const m
 
     *ids = NULL;
     while (pos < len) {
-        const bucket *b = &m->first[(unsigned char)s[pos]];
-        const added_token *hit = NULL;
-        size_t start = pos, stop;
+        size_t start = pos, stop, match_len = 0;
+        int32_t found = trie_longest(m, s, len, pos, &match_len);
+        const added_token *hit = found >= 0 ? &t->added[found] : NULL;
         int step;
 
-        for (int i = 0; i < b->n && !hit; i++) {
-            const char *p = pattern_of(&t->added[b->items[i]]);
-            size_t pl = strlen(p);
-
-            if (pl <= len - pos && memcmp(s + pos, p, pl) == 0)
-                hit = &t->added[b->items[i]];
-        }
         if (!hit) {
             cp_at(s, len, pos, &step);
             pos += (size_t)step;
             continue;
         }
-        stop = start + strlen(pattern_of(hit));
+        stop = start + match_len;
         pos = stop;
         if (hit->single_word) {
             bool start_space = start == 0 || !is_word_char(cp_before(s, start));
@@ -862,10 +892,8 @@ void mnlp_tokenizer_free(mnlp_tokenizer *t)
         mn_free(t->added[i].content);
         mn_free(t->added[i].normalized);
     }
-    for (int k = 0; k < 256; k++) {
-        mn_free(t->raw.first[k].items);
-        mn_free(t->normalized.first[k].items);
-    }
+    mn_free(t->raw.nodes);
+    mn_free(t->normalized.nodes);
     mn_free(t->added);
     mn_vocab_free(&t->added_ids);
     mn_free(t->padding.pad_token);
