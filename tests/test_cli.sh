@@ -80,6 +80,16 @@ expect tokenize_invalid_utf8 1 'stdin line 2, column 3: invalid UTF-8' -- \
 expect detokenize_not_ids 1 'element 1 is not a token id' -- \
     bash -c "printf '[1, \"x\"]\\n' | '$mnlp' detokenize '$src/models/stories260K'"
 
+# A malformed tokenizer.json: the message names the file and the JSON path.
+dir="$tmp/badtok"
+mkdir -p "$dir"
+sed 's/"type": "Replace"/"type": "Nope"/' "$src/models/stories260K/tokenizer.json" >"$dir/tokenizer.json"
+expect tokenizer_bad_type 1 'tokenizer.json: normalizer.normalizers\[1\].type: unknown normalizer type "Nope"' -- \
+    bash -c "printf '\"x\"\\n' | '$mnlp' tokenize '$dir'"
+tr -d '\n' <"$src/models/stories260K/tokenizer.json" | sed -E 's/"merges": *\[ *\[ *"[^"]*", *"[^"]*" *\]/"merges": [7/' >"$dir/tokenizer.json"
+expect tokenizer_bad_merge 1 'tokenizer.json: model.merges\[0\]: merge is not a pair of strings' -- \
+    bash -c "printf '\"x\"\\n' | '$mnlp' tokenize '$dir'"
+
 # --- malformed checkpoints: one line on stderr, exit 1 --------------------
 entry='{"dtype":"F32","shape":[2],"data_offsets":'
 malformed() {
