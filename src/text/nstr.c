@@ -246,6 +246,15 @@ void mn_pretok_free(mn_pretok *pt)
     memset(pt, 0, sizeof *pt);
 }
 
+bool mn_pretok_move(mn_pretok *pt, mn_split *sp)
+{
+    if (!mn_grow((void **)&pt->splits, &pt->cap, pt->n + 1, sizeof *pt->splits))
+        return false;
+    pt->splits[pt->n++] = *sp;
+    memset(sp, 0, sizeof *sp);
+    return true;
+}
+
 bool mn_pretok_push(mn_pretok *pt, mn_nstr *n)
 {
     if (!mn_grow((void **)&pt->splits, &pt->cap, pt->n + 1, sizeof *pt->splits))
@@ -331,12 +340,8 @@ mnlp_status mn_pretok_split(mn_pretok *pt, mn_find_fn find, void *ctx,
 
         if (sp->tokenized) {
             /* Keep it as is: move it over. */
-            if (!mn_grow((void **)&out.splits, &out.cap, out.n + 1, sizeof *out.splits)) {
+            if (!mn_pretok_move(&out, sp))
                 rc = oom();
-                break;
-            }
-            out.splits[out.n++] = *sp;
-            memset(sp, 0, sizeof *sp);
             continue;
         }
         if ((rc = find(ctx, &sp->n, &m)) == MNLP_OK)

@@ -131,6 +131,9 @@ void mn_pretok_free(mn_pretok *pt);
 /* Append a split that takes ownership of n's memory; false when out of memory. */
 bool mn_pretok_push(mn_pretok *pt, mn_nstr *n);
 
+/* Move split sp (its string and tokens) to the end of pt; sp is left empty. */
+bool mn_pretok_move(mn_pretok *pt, mn_split *sp);
+
 /*
  * Split every split that is not yet tokenized by runs of matches with
  * behavior (tokenizers' NormalizedString::split), dropping empty pieces.

@@ -304,12 +304,8 @@ static mnlp_status split_added(const mnlp_tokenizer *t, const matcher *m, bool n
         int next_id = 0;
 
         if (sp->tokenized) {
-            if (!mn_grow((void **)&out.splits, &out.cap, out.n + 1, sizeof *out.splits)) {
+            if (!mn_pretok_move(&out, sp))
                 rc = oom();
-                break;
-            }
-            out.splits[out.n++] = *sp;
-            memset(sp, 0, sizeof *sp);
             continue;
         }
         if (normalize && t->normalizer)
