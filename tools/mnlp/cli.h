@@ -24,6 +24,20 @@ int cli_fail(const char *what);
 /* Print a usage error and a pointer to the help; returns CLI_USAGE. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...);
 
+/*
+ * The arguments of a command on one model: MODEL, --revision REV (or
+ * --revision=REV), and the boolean options named in flags[0..n) (NULL-
+ * terminated lists of spellings, e.g. {"-v", "--verbose", NULL}), whose
+ * values go to on[0..n). Returns CLI_OK or a usage error.
+ */
+typedef struct cli_model_args {
+    const char *model, *revision;
+} cli_model_args;
+
+int cli_parse_model_args(const cli_command *cmd, int argc, char **argv,
+                         const char *const *const *flags, bool *on, int n,
+                         cli_model_args *out);
+
 /* Load the tokenizer of MODEL (a folder or a cached repo id). */
 int cli_open_tokenizer(const char *model, const char *revision, mnlp_tokenizer **out);
 

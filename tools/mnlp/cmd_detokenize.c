@@ -52,25 +52,15 @@ static int decode_line(const mnlp_json *v, void *ctx, const char **why)
 
 static int run_detokenize(int argc, char **argv)
 {
-    const char *model = NULL, *revision = NULL;
+    static const char *const skip[] = {"--skip-special-tokens", NULL};
+    static const char *const *const flags[] = {skip};
+    cli_model_args args;
     job j = {NULL, false};
     int rc;
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--skip-special-tokens"))
-            j.skip_special_tokens = true;
-        else if (!strcmp(argv[i], "--revision") && i + 1 < argc)
-            revision = argv[++i];
-        else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error(&cli_detokenize, "unknown option %s", argv[i]);
-        else if (model)
-            return cli_usage_error(&cli_detokenize, "more than one MODEL");
-        else
-            model = argv[i];
-    }
-    if (!model)
-        return cli_usage_error(&cli_detokenize, "no MODEL given");
-    if ((rc = cli_open_tokenizer(model, revision, &j.tok)) != CLI_OK)
+    if ((rc = cli_parse_model_args(&cli_detokenize, argc, argv, flags, &j.skip_special_tokens, 1,
+                                   &args)) != CLI_OK ||
+        (rc = cli_open_tokenizer(args.model, args.revision, &j.tok)) != CLI_OK)
         return rc;
     rc = cli_each_line(decode_line, &j);
     mnlp_tokenizer_free(j.tok);
@@ -79,7 +69,7 @@ static int run_detokenize(int argc, char **argv)
 
 const cli_command cli_detokenize = {
     .name = "detokenize",
-    .summary = "decode token ids with a model's tokenizer.json",
+    .summary = "decode token ids with a model's tokenizer",
     .usage =
         "usage: mnlp detokenize MODEL [--skip-special-tokens] [--revision REV]\n"
         "\n"

@@ -127,7 +127,10 @@ static void print_weights(const mnlp_checkpoint *ckpt, bool verbose)
 
 static int run_info(int argc, char **argv)
 {
-    const char *model = NULL, *revision = NULL;
+    static const char *const verbose_flag[] = {"-v", "--verbose", NULL};
+    static const char *const *const flags[] = {verbose_flag};
+    cli_model_args args;
+    const char *model, *revision;
     bool verbose = false;
     mnlp_model_location loc;
     mnlp_config *config = NULL;
@@ -135,22 +138,11 @@ static int run_info(int argc, char **argv)
     mnlp_report *report = NULL;
     int rc = CLI_FAIL;
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
-            verbose = true;
-        else if (!strcmp(argv[i], "--revision") && i + 1 < argc)
-            revision = argv[++i];
-        else if (!strncmp(argv[i], "--revision=", 11))
-            revision = argv[i] + 11;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error(&cli_info, "unknown option %s", argv[i]);
-        else if (model)
-            return cli_usage_error(&cli_info, "more than one MODEL");
-        else
-            model = argv[i];
-    }
-    if (!model)
-        return cli_usage_error(&cli_info, "no MODEL given");
+    if ((rc = cli_parse_model_args(&cli_info, argc, argv, flags, &verbose, 1, &args)) != CLI_OK)
+        return rc;
+    model = args.model;
+    revision = args.revision;
+    rc = CLI_FAIL;
 
     if (mnlp_model_locate(model, revision, &loc) != MNLP_OK)
         return cli_fail(NULL);

@@ -46,26 +46,18 @@ static int encode_line(const mnlp_json *v, void *ctx, const char **why)
 
 static int run_tokenize(int argc, char **argv)
 {
-    const char *model = NULL, *revision = NULL;
+    static const char *const no_special[] = {"--no-special-tokens", NULL};
+    static const char *const *const flags[] = {no_special};
+    cli_model_args args;
+    bool plain = false;
     job j = {NULL, true};
     int rc;
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--no-special-tokens"))
-            j.add_special_tokens = false;
-        else if (!strcmp(argv[i], "--revision") && i + 1 < argc)
-            revision = argv[++i];
-        else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error(&cli_tokenize, "unknown option %s", argv[i]);
-        else if (model)
-            return cli_usage_error(&cli_tokenize, "more than one MODEL");
-        else
-            model = argv[i];
-    }
-    if (!model)
-        return cli_usage_error(&cli_tokenize, "no MODEL given");
-    if ((rc = cli_open_tokenizer(model, revision, &j.tok)) != CLI_OK)
+    if ((rc = cli_parse_model_args(&cli_tokenize, argc, argv, flags, &plain, 1, &args)) !=
+            CLI_OK ||
+        (rc = cli_open_tokenizer(args.model, args.revision, &j.tok)) != CLI_OK)
         return rc;
+    j.add_special_tokens = !plain;
     rc = cli_each_line(encode_line, &j);
     mnlp_tokenizer_free(j.tok);
     return rc;
@@ -73,7 +65,7 @@ static int run_tokenize(int argc, char **argv)
 
 const cli_command cli_tokenize = {
     .name = "tokenize",
-    .summary = "encode text with a model's tokenizer.json",
+    .summary = "encode text with a model's tokenizer",
     .usage =
         "usage: mnlp tokenize MODEL [--no-special-tokens] [--revision REV]\n"
         "\n"

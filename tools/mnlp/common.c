@@ -4,6 +4,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Whether arg is one of the spellings in names (NULL-terminated). */
+static bool is_flag(const char *arg, const char *const *names)
+{
+    for (; *names; names++)
+        if (!strcmp(arg, *names))
+            return true;
+    return false;
+}
+
+int cli_parse_model_args(const cli_command *cmd, int argc, char **argv,
+                         const char *const *const *flags, bool *on, int n,
+                         cli_model_args *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int i = 1; i < argc; i++) {
+        int f = 0;
+
+        while (f < n && !is_flag(argv[i], flags[f]))
+            f++;
+        if (f < n)
+            on[f] = true;
+        else if (!strcmp(argv[i], "--revision") && i + 1 < argc)
+            out->revision = argv[++i];
+        else if (!strncmp(argv[i], "--revision=", 11))
+            out->revision = argv[i] + 11;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return cli_usage_error(cmd, "unknown option %s", argv[i]);
+        else if (out->model)
+            return cli_usage_error(cmd, "more than one MODEL");
+        else
+            out->model = argv[i];
+    }
+    if (!out->model)
+        return cli_usage_error(cmd, "no MODEL given");
+    return CLI_OK;
+}
+
 int cli_open_tokenizer(const char *model, const char *revision, mnlp_tokenizer **out)
 {
     mnlp_model_location loc;
