@@ -1,0 +1,180 @@
+/*
+ * Shared by the tokenizer tests: the 409-line corpus through a tokenizer,
+ * compared with a fixture's expected.jsonl (ids, tokens, offsets with and
+ * without special tokens, both decodes), and the comparisons it uses.
+ */
+#include "tok_check.h"
+
+#include "base/json.h"
+#include "io/io.h"
+
+#include <stdlib.h>
+
+#define MAX_REPORTED 5
+
+/* One JSON document per line of a file; returns the count (<= max). */
+int test_read_lines(const char *path, mn_json_doc **docs, int max)
+{
+    char *text = NULL, *line;
+    size_t len;
+    int n = 0;
+
+    if (mn_read_file(path, 64u << 20, &text, &len) != MNLP_OK) {
+        test_fail(__FILE__, __LINE__, "%s", mnlp_last_error());
+        return 0;
+    }
+    line = text;
+    while (line < text + len && n < max) {
+        char *nl = memchr(line, '\n', (size_t)(text + len - line));
+        size_t ll = nl ? (size_t)(nl - line) : (size_t)(text + len - line);
+
+        if (ll && mn_json_parse(line, ll, NULL, &docs[n]) == MNLP_OK)
+            n++;
+        else if (ll)
+            test_fail(__FILE__, __LINE__, "%s line %d: %s", path, n + 1, mnlp_last_error());
+        line += ll + 1;
+    }
+    mn_free(text);
+    return n;
+}
+
+bool test_same_ints(const mn_json *arr, const int32_t *v, size_t n)
+{
+    if (!arr || arr->type != MN_JSON_ARRAY || arr->len != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!arr->items[i].is_int || arr->items[i].integer != v[i])
+            return false;
+    return true;
+}
+
+bool test_same_tokens(const mn_json *arr, const mnlp_encoding *e)
+{
+    if (!arr || arr->len != mnlp_encoding_len(e))
+        return false;
+    for (size_t i = 0; i < arr->len; i++)
+        if (arr->items[i].type != MN_JSON_STRING ||
+            strcmp(arr->items[i].str, mnlp_encoding_token(e, i)) != 0)
+            return false;
+    return true;
+}
+
+bool test_same_offsets(const mn_json *arr, const mnlp_encoding *e)
+{
+    if (!arr || arr->len != mnlp_encoding_len(e))
+        return false;
+    for (size_t i = 0; i < arr->len; i++) {
+        size_t s, en;
+
+        mnlp_encoding_offsets(e, i, &s, &en);
+        if (arr->items[i].len != 2 || arr->items[i].items[0].integer != (int64_t)s ||
+            arr->items[i].items[1].integer != (int64_t)en)
+            return false;
+    }
+    return true;
+}
+
+void test_describe(const char *what, int line, const mnlp_encoding *e,
+                   const mn_json *want)
+{
+    mn_sb sb = {0};
+
+    for (size_t i = 0; i < mnlp_encoding_len(e) && i < 40; i++) {
+        size_t s, en;
+
+        mnlp_encoding_offsets(e, i, &s, &en);
+        mn_sb_printf(&sb, " %d:%s[%zu,%zu]", mnlp_encoding_ids(e)[i], mnlp_encoding_token(e, i),
+                     s, en);
+    }
+    fprintf(stderr, "    line %d %s differs\n      got: %s\n", line, what, sb.data ? sb.data : "");
+    mn_sb_free(&sb);
+    (void)want;
+}
+
+/* Checks one encoding against expected ids/tokens/offsets; true when equal. */
+static bool check_encoding(const mnlp_encoding *e, const mn_json *exp, const char *suffix,
+                           int line)
+{
+    char k_ids[32], k_tok[32], k_off[32];
+
+    snprintf(k_ids, sizeof k_ids, "ids%s", suffix);
+    snprintf(k_tok, sizeof k_tok, "tokens%s", suffix);
+    snprintf(k_off, sizeof k_off, "offsets%s", suffix);
+    if (!test_same_ints(mn_json_get(exp, k_ids), mnlp_encoding_ids(e), mnlp_encoding_len(e))) {
+        test_describe(k_ids, line, e, exp);
+        return false;
+    }
+    if (!test_same_tokens(mn_json_get(exp, k_tok), e)) {
+        test_describe(k_tok, line, e, exp);
+        return false;
+    }
+    if (!test_same_offsets(mn_json_get(exp, k_off), e)) {
+        test_describe(k_off, line, e, exp);
+        return false;
+    }
+    return true;
+}
+
+static bool check_decode(const mnlp_tokenizer *tok, const mnlp_encoding *e, bool skip,
+                         const mn_json *want, int line)
+{
+    char *text = NULL;
+    size_t len;
+    bool ok;
+
+    if (mnlp_tokenizer_decode(tok, mnlp_encoding_ids(e), mnlp_encoding_len(e), skip, &text,
+                              &len) != MNLP_OK) {
+        fprintf(stderr, "    line %d decode failed: %s\n", line, mnlp_last_error());
+        return false;
+    }
+    ok = want && want->type == MN_JSON_STRING && want->len == len &&
+         memcmp(want->str, text, want->len) == 0;
+    if (!ok)
+        fprintf(stderr, "    line %d decode%s: got \"%s\", want \"%s\"\n", line,
+                skip ? "_skip_special" : "", text, want ? want->str : "?");
+    mnlp_free(text);
+    return ok;
+}
+
+/* The whole corpus through tok against expected_path (expected.jsonl). */
+void test_check_corpus(const mnlp_tokenizer *tok, const char *expected_path,
+                       const char *name)
+{
+    char path[4096];
+    mn_json_doc *corpus[512] = {0}, *expected[512] = {0};
+    int n_corpus, n_expected, bad = 0;
+
+    snprintf(path, sizeof path, "%s/tests/fixtures/tokenizers/corpus.jsonl", test_source_dir());
+    n_corpus = test_read_lines(path, corpus, 512);
+    n_expected = test_read_lines(expected_path, expected, 512);
+    CHECK_INT(n_corpus, 409);
+    CHECK_INT(n_expected, n_corpus);
+    for (int i = 0; tok && i < n_corpus && i < n_expected; i++) {
+        const mn_json *text = mn_json_root(corpus[i]), *exp = mn_json_root(expected[i]);
+        mnlp_encoding *with = NULL, *without = NULL;
+        bool ok = true;
+
+        if (mnlp_tokenizer_encode(tok, text->str, text->len, true, &with) != MNLP_OK ||
+            mnlp_tokenizer_encode(tok, text->str, text->len, false, &without) != MNLP_OK) {
+            fprintf(stderr, "    line %d: %s\n", i + 1, mnlp_last_error());
+            ok = false;
+        }
+        ok = ok && check_encoding(with, exp, "", i + 1);
+        ok = ok && check_encoding(without, exp, "_no_special", i + 1);
+        ok = ok && check_decode(tok, with, false, mn_json_get(exp, "decode"), i + 1);
+        ok = ok && check_decode(tok, with, true, mn_json_get(exp, "decode_skip_special"), i + 1);
+        if (!ok && ++bad >= MAX_REPORTED)
+            fprintf(stderr, "    (stopping after %d failing lines)\n", bad);
+        mnlp_encoding_free(with);
+        mnlp_encoding_free(without);
+        if (bad >= MAX_REPORTED)
+            break;
+    }
+    if (bad)
+        test_fail(__FILE__, __LINE__, "%s: %d corpus lines differ", name, bad);
+    for (int i = 0; i < 512; i++) {
+        mn_json_free(corpus[i]);
+        mn_json_free(expected[i]);
+    }
+}
+
