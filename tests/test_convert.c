@@ -49,7 +49,7 @@ static mnlp_tokenizer *convert_dir(const char *dir)
     return tok;
 }
 
-static void check_converted(const char *name)
+static void check_converted_except(const char *name, const int *differ, int n_differ)
 {
     char dir[4096], expected[4096];
     mnlp_tokenizer *tok;
@@ -58,8 +58,13 @@ static void check_converted(const char *name)
     snprintf(expected, sizeof expected, "%s/%s/expected.jsonl", test_tokenizer_fixtures(), name);
     tok = convert_dir(dir);
     if (tok)
-        test_check_corpus(tok, expected, name);
+        test_check_corpus_except(tok, expected, name, differ, n_differ);
     mnlp_tokenizer_free(tok);
+}
+
+static void check_converted(const char *name)
+{
+    check_converted_except(name, NULL, 0);
 }
 
 static void llama_2_from_tokenizer_model(void)
@@ -67,9 +72,23 @@ static void llama_2_from_tokenizer_model(void)
     check_converted("llama-2");
 }
 
+/*
+ * The published ruT5-large tokenizer.json was written by an older converter
+ * whose normalizer was Precompiled + Replace(" {2,}" -> " "). transformers
+ * 4.47's SpmConverter adds Strip(right) and replaces runs with "\u2581", so
+ * whitespace at the end of the text, or before an added token, no longer
+ * becomes a lone "\u2581" token. These are exactly the corpus lines where
+ * the published file gives such a token; all others must match.
+ */
+static const int rut5_trailing_space_lines[] = {
+    11,  23,  24,  25,  26,  27,  28,  29,  30,  31,  32,  34,  35,  37,  41,  46, 49, 51, 52, 53,
+    59,  61,  104, 108, 119, 279, 280, 310, 331, 334, 336, 344, 347, 349, 351, 364, 385, 386, 400,
+};
+
 static void rut5_large_from_spiece_model(void)
 {
-    check_converted("ruT5-large");
+    check_converted_except("ruT5-large", rut5_trailing_space_lines,
+                           MN_COUNT(rut5_trailing_space_lines));
 }
 
 static void gpt2_from_vocab_json_and_merges(void)
