@@ -1113,7 +1113,8 @@ static mnlp_status llama_build(conv *c, const converter *cv)
 static mnlp_status llama_post(conv *c, const converter *cv)
 {
     const mn_json *node;
-    bool add_bos = cfg_bool(c, "add_bos_token", true), add_eos = cfg_bool(c, "add_eos_token", false);
+    bool add_bos = cfg_bool(c, "add_bos_token", true);
+    bool add_eos = cfg_bool(c, "add_eos_token", false);
     size_t bos_len, eos_len;
     const char *bos = special_token(c, cv, BOS, &bos_len, &node);
     const char *eos = special_token(c, cv, EOS, &eos_len, &node);
