@@ -333,6 +333,40 @@ static void known_class_without_its_files_is_an_error(void)
     mn_json_free(config);
 }
 
+/* Tokens of added_tokens_decoder that the vocabulary lacks get the ids after
+ * it, in the order of their keys; special tokens the class adds come next. */
+static void new_added_tokens_follow_the_vocabulary(void)
+{
+    static const char vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n##s\n";
+    static const char config[] =
+        "{\"tokenizer_class\": \"BertTokenizerFast\", \"added_tokens_decoder\": {"
+        "\"7\": {\"content\": \"<b>\", \"special\": false, \"normalized\": true},"
+        "\"6\": {\"content\": \"<a>\", \"special\": true}}}";
+    const char *dir = test_tmpdir();
+    mnlp_tokenizer *tok;
+    mnlp_encoding *e = NULL;
+
+    test_write(dir, "vocab.txt", vocab, sizeof vocab - 1);
+    test_write(dir, "tokenizer_config.json", config, sizeof config - 1);
+    tok = convert_dir(dir);
+    if (!tok)
+        return;
+    CHECK_INT(mnlp_tokenizer_token_to_id(tok, "<a>"), 6);
+    CHECK_INT(mnlp_tokenizer_token_to_id(tok, "<b>"), 7);
+    CHECK_INT(mnlp_tokenizer_token_to_id(tok, "[MASK]"), 8);
+    CHECK_INT(mnlp_tokenizer_vocab_size(tok), 9);
+    CHECK_OK(mnlp_tokenizer_encode(tok, "Hellos<a>", 9, true, &e));
+    if (e) {
+        static const int32_t want[] = {2, 4, 5, 6, 3};
+
+        CHECK_INT(mnlp_encoding_len(e), 5);
+        for (size_t i = 0; i < 5 && i < mnlp_encoding_len(e); i++)
+            CHECK_INT(mnlp_encoding_ids(e)[i], want[i]);
+    }
+    mnlp_encoding_free(e);
+    mnlp_tokenizer_free(tok);
+}
+
 TEST_SUITE(convert, T(llama_2_from_tokenizer_model), T(rut5_large_from_spiece_model),
            T(gpt2_from_vocab_json_and_merges), T(clip_from_vocab_json_and_merges),
            T(bert_base_uncased_from_vocab_txt), T(stories260k_fast_ids),
@@ -341,4 +375,5 @@ TEST_SUITE(convert, T(llama_2_from_tokenizer_model), T(rut5_large_from_spiece_mo
            T(spm_wrong_wire_type_is_an_error), T(spm_bad_values_are_errors),
            T(spm_every_prefix_of_a_model_is_safe),
            T(unknown_class_without_files_names_what_was_looked_for),
-           T(known_class_without_its_files_is_an_error));
+           T(known_class_without_its_files_is_an_error),
+           T(new_added_tokens_follow_the_vocabulary));

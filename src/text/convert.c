@@ -183,12 +183,12 @@ static mnlp_status add_token(conv *c, const added *t)
         if (!mn_grow((void **)&c->added, &c->added_cap, c->n_added + 1, sizeof *c->added))
             return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
         i = c->n_added++;
-        id = mn_vocab_get(&c->vocab, t->content, t->len);
-        for (int k = 0; id < 0 && k < i; k++)
-            if (c->added[k].id >= c->vocab_size)
-                id = c->added[k].id + 1 > id ? c->added[k].id + 1 : id;
-        if (id < 0)
+        if ((id = mn_vocab_get(&c->vocab, t->content, t->len)) < 0) {
             id = c->vocab_size;
+            for (int k = 0; k < i; k++)
+                if (c->added[k].id >= id)
+                    id = c->added[k].id + 1;
+        }
     }
     c->added[i] = *t;
     c->added[i].id = id;
@@ -346,6 +346,29 @@ static int py_split(const char *s, size_t n, const char **part, size_t *plen, in
     return k;
 }
 
+/* str.strip(): whitespace off both ends of s[0..len). */
+static void py_strip(char **s, size_t *len)
+{
+    uint32_t cp;
+    int l;
+
+    while (*len && (l = mn_utf8_decode((const unsigned char *)*s, *len, &cp)) > 0 &&
+           py_space(cp)) {
+        *s += l;
+        *len -= (size_t)l;
+    }
+    while (*len) {
+        size_t start = *len - 1;
+
+        while (start > 0 && ((unsigned char)(*s)[start] & 0xc0) == 0x80)
+            start--;
+        l = mn_utf8_decode((const unsigned char *)*s + start, *len - start, &cp);
+        if (l <= 0 || !py_space(cp))
+            break;
+        *len = start;
+    }
+}
+
 /* vocab.json ({"token": id, ...}) as the model's "vocab" object. */
 static mnlp_status bpe_vocab_json(conv *c)
 {
@@ -421,13 +444,8 @@ static mnlp_status bpe_merges_txt(conv *c, bool clip)
     if ((rc = read_text(c, "merges.txt", &text, &len)) != MNLP_OK)
         return rc;
     s = text;
-    if (clip) {
-        /* CLIPTokenizer: read().strip().split("\n")[1:49152 - 256 - 2 + 1] */
-        while (len && py_space((unsigned char)s[len - 1]))
-            len--;
-        while (len && py_space((unsigned char)*s))
-            s++, len--;
-    }
+    if (clip) /* CLIPTokenizer: read().strip().split("\n")[1:49152 - 256 - 2 + 1] */
+        py_strip(&s, &len);
     for (size_t i = 0; i < len; i++)
         n_lines += s[i] == '\n';
     /* GPT2Tokenizer and RobertaTokenizer: read().split("\n")[1:-1] */
@@ -618,8 +636,10 @@ static mnlp_status bert_vocab(conv *c)
         char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
-        if (n == INT32_MAX || !mn_vocab_put(&c->vocab, p, ll, n))
-            rc = mn_errorf(MNLP_ERR_LIMIT, "vocab.txt: too many lines");
+        if (n == INT32_MAX)
+            rc = mn_errorf(MNLP_ERR_LIMIT, "vocab.txt: more than %d lines", INT32_MAX);
+        else if (!mn_vocab_put(&c->vocab, p, ll, n))
+            rc = mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
         p += ll + 1;
     }
     mn_sb_puts(&c->model, ",\"vocab\":{");
