@@ -7,153 +7,12 @@
  * are unpacked by ctest into MNLP_TOKENIZER_FIXTURES.
  */
 #include "test.h"
+#include "tok_check.h"
 
 #include "base/json.h"
 #include "base/files.h"
 
 #include <stdlib.h>
-
-/* The first occurrence of pat in s[0..n), or NULL. */
-static char *memmem_at(char *s, size_t n, const char *pat, size_t m)
-{
-    for (size_t i = 0; i + m <= n; i++)
-        if (memcmp(s + i, pat, m) == 0)
-            return s + i;
-    return NULL;
-}
-
-#define MAX_REPORTED 5
-
-static bool same_ints(const mn_json *arr, const int32_t *v, size_t n)
-{
-    if (!arr || arr->type != MN_JSON_ARRAY || arr->len != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!arr->items[i].is_int || arr->items[i].integer != v[i])
-            return false;
-    return true;
-}
-
-static bool same_tokens(const mn_json *arr, const mnlp_encoding *e)
-{
-    if (!arr || arr->len != mnlp_encoding_len(e))
-        return false;
-    for (size_t i = 0; i < arr->len; i++)
-        if (arr->items[i].type != MN_JSON_STRING ||
-            strcmp(arr->items[i].str, mnlp_encoding_token(e, i)) != 0)
-            return false;
-    return true;
-}
-
-static bool same_offsets(const mn_json *arr, const mnlp_encoding *e)
-{
-    if (!arr || arr->len != mnlp_encoding_len(e))
-        return false;
-    for (size_t i = 0; i < arr->len; i++) {
-        size_t s, en;
-
-        mnlp_encoding_offsets(e, i, &s, &en);
-        if (arr->items[i].len != 2 || arr->items[i].items[0].integer != (int64_t)s ||
-            arr->items[i].items[1].integer != (int64_t)en)
-            return false;
-    }
-    return true;
-}
-
-static void describe(const char *what, int line, const mnlp_encoding *e, const mn_json *want)
-{
-    mn_sb sb = {0};
-
-    for (size_t i = 0; i < mnlp_encoding_len(e) && i < 40; i++) {
-        size_t s, en;
-
-        mnlp_encoding_offsets(e, i, &s, &en);
-        mn_sb_printf(&sb, " %d:%s[%zu,%zu]", mnlp_encoding_ids(e)[i], mnlp_encoding_token(e, i),
-                     s, en);
-    }
-    fprintf(stderr, "    line %d %s differs\n      got: %s\n", line, what, sb.data ? sb.data : "");
-    mn_sb_free(&sb);
-    (void)want;
-}
-
-/* Checks one encoding against expected ids/tokens/offsets; true when equal. */
-static bool check_encoding(const mnlp_encoding *e, const mn_json *exp, const char *suffix,
-                           int line)
-{
-    char k_ids[32], k_tok[32], k_off[32];
-
-    snprintf(k_ids, sizeof k_ids, "ids%s", suffix);
-    snprintf(k_tok, sizeof k_tok, "tokens%s", suffix);
-    snprintf(k_off, sizeof k_off, "offsets%s", suffix);
-    if (!same_ints(mn_json_get(exp, k_ids), mnlp_encoding_ids(e), mnlp_encoding_len(e))) {
-        describe(k_ids, line, e, exp);
-        return false;
-    }
-    if (!same_tokens(mn_json_get(exp, k_tok), e)) {
-        describe(k_tok, line, e, exp);
-        return false;
-    }
-    if (!same_offsets(mn_json_get(exp, k_off), e)) {
-        describe(k_off, line, e, exp);
-        return false;
-    }
-    return true;
-}
-
-/*
- * transformers' clean_up_tokenization on the library's decode, for models
- * whose tokenizer_config.json sets clean_up_tokenization_spaces: Python's
- * str.replace of each pattern in turn.
- */
-static void clean_up(char *s, size_t *len)
-{
-    static const char *const pairs[][2] = {{" .", "."},     {" ?", "?"},     {" !", "!"},
-                                           {" ,", ","},     {" ' ", "'"},    {" n't", "n't"},
-                                           {" 'm", "'m"},   {" 's", "'s"},   {" 've", "'ve"},
-                                           {" 're", "'re"}};
-
-    for (size_t k = 0; k < sizeof pairs / sizeof *pairs; k++) {
-        const char *from = pairs[k][0], *to = pairs[k][1];
-        size_t flen = strlen(from), tlen = strlen(to);
-        char *hit;
-
-        while ((hit = memmem_at(s, *len, from, flen)) != NULL) {
-            memmove(hit + tlen, hit + flen, *len - (size_t)(hit - s) - flen + 1);
-            memcpy(hit, to, tlen);
-            *len -= flen - tlen;
-        }
-    }
-}
-
-static bool check_decode(const mnlp_tokenizer *tok, const mnlp_encoding *e, bool skip,
-                         const mn_json *want_json, bool cleaned, int line)
-{
-    char *text = NULL, want_buf[65536];
-    const mn_json *want = want_json;
-    size_t len, want_len = 0;
-    bool ok;
-
-    if (want && want->type == MN_JSON_STRING && want->len < sizeof want_buf) {
-        memcpy(want_buf, want->str, want->len + 1);
-        want_len = want->len;
-        if (cleaned)
-            clean_up(want_buf, &want_len);
-    } else {
-        want = NULL;
-    }
-
-    if (mnlp_tokenizer_decode(tok, mnlp_encoding_ids(e), mnlp_encoding_len(e), skip, &text,
-                              &len) != MNLP_OK) {
-        fprintf(stderr, "    line %d decode failed: %s\n", line, mnlp_last_error());
-        return false;
-    }
-    ok = want && want_len == len && memcmp(want_buf, text, len) == 0;
-    if (!ok)
-        fprintf(stderr, "    line %d decode%s: got \"%s\", want \"%s\"\n", line,
-                skip ? "_skip_special" : "", text, want ? want_buf : "?");
-    mnlp_free(text);
-    return ok;
-}
 
 /* Whether the fixture's tokenizer_config.json sets clean_up_tokenization_spaces. */
 static bool cleans_up(const char *name)
@@ -186,47 +45,15 @@ static void check_fixture(const char *name, bool as_folder)
 {
     char path[4096];
     mnlp_tokenizer *tok = NULL;
-    mn_json_doc *corpus[512] = {0}, *expected[512] = {0};
-    int n_corpus, n_expected, bad = 0;
-    bool cleaned = as_folder && cleans_up(name);
 
     snprintf(path, sizeof path, "%s/%s%s", test_tokenizer_fixtures(), name,
              as_folder ? "" : "/tokenizer.json");
     CHECK_OK(mnlp_tokenizer_load(path, &tok));
-    snprintf(path, sizeof path, "%s/tests/fixtures/tokenizers/corpus.jsonl", test_source_dir());
-    n_corpus = test_read_jsonl(path, corpus, 512);
     snprintf(path, sizeof path, "%s/%s/expected.jsonl", test_tokenizer_fixtures(), name);
-    n_expected = test_read_jsonl(path, expected, 512);
-    CHECK_INT(n_corpus, 409);
-    CHECK_INT(n_expected, n_corpus);
-    for (int i = 0; tok && i < n_corpus && i < n_expected; i++) {
-        const mn_json *text = mn_json_root(corpus[i]), *exp = mn_json_root(expected[i]);
-        mnlp_encoding *with = NULL, *without = NULL;
-        bool ok = true;
-
-        if (mnlp_tokenizer_encode(tok, text->str, text->len, true, &with) != MNLP_OK ||
-            mnlp_tokenizer_encode(tok, text->str, text->len, false, &without) != MNLP_OK) {
-            fprintf(stderr, "    line %d: %s\n", i + 1, mnlp_last_error());
-            ok = false;
-        }
-        ok = ok && check_encoding(with, exp, "", i + 1);
-        ok = ok && check_encoding(without, exp, "_no_special", i + 1);
-        ok = ok && check_decode(tok, with, false, mn_json_get(exp, "decode"), cleaned, i + 1);
-        ok = ok && check_decode(tok, with, true, mn_json_get(exp, "decode_skip_special"),
-                                cleaned, i + 1);
-        if (!ok && ++bad >= MAX_REPORTED)
-            fprintf(stderr, "    (stopping after %d failing lines)\n", bad);
-        mnlp_encoding_free(with);
-        mnlp_encoding_free(without);
-        if (bad >= MAX_REPORTED)
-            break;
-    }
-    if (bad)
-        test_fail(__FILE__, __LINE__, "%s: %d corpus lines differ", name, bad);
-    for (int i = 0; i < 512; i++) {
-        mn_json_free(corpus[i]);
-        mn_json_free(expected[i]);
-    }
+    if (tok && as_folder && cleans_up(name))
+        test_check_corpus_cleaned(tok, path, name);
+    else if (tok)
+        test_check_corpus(tok, path, name);
     mnlp_tokenizer_free(tok);
 }
 
@@ -251,12 +78,12 @@ static void check_pairs(const char *name)
         CHECK_OK(mnlp_tokenizer_encode_pair(tok, a->str, a->len, b->str, b->len, true, &e));
         if (!e)
             continue;
-        if (!same_ints(mn_json_get(p, "ids"), mnlp_encoding_ids(e), mnlp_encoding_len(e)) ||
-            !same_ints(mn_json_get(p, "type_ids"), mnlp_encoding_type_ids(e),
+        if (!test_same_ints(mn_json_get(p, "ids"), mnlp_encoding_ids(e), mnlp_encoding_len(e)) ||
+            !test_same_ints(mn_json_get(p, "type_ids"), mnlp_encoding_type_ids(e),
                        mnlp_encoding_len(e)) ||
-            !same_tokens(mn_json_get(p, "tokens"), e) ||
-            !same_offsets(mn_json_get(p, "offsets"), e)) {
-            describe("pair", i + 1, e, p);
+            !test_same_tokens(mn_json_get(p, "tokens"), e) ||
+            !test_same_offsets(mn_json_get(p, "offsets"), e)) {
+            test_describe("pair", i + 1, e, p);
             test_fail(__FILE__, __LINE__, "%s: pair %d differs", name, i + 1);
         }
         mnlp_encoding_free(e);

@@ -6,6 +6,7 @@
  * back to the input and reported in code points. This is the order of
  * tokenizers' Tokenizer::encode (tokenizer/mod.rs, added_vocabulary.rs).
  */
+#include "text/convert.h"
 #include "text/decoders.h"
 #include "text/encoding.h"
 #include "text/pretrained.h"
@@ -1183,9 +1184,15 @@ static mnlp_status load_file(const char *file, mnlp_tokenizer **out)
 /* The tokenizer transformers converts from the folder's slow files. */
 static mnlp_status load_converted(const char *dir, const mn_json *config, mnlp_tokenizer **out)
 {
-    (void)config;
+    char *json = NULL;
+    size_t len;
+    mnlp_status rc = mn_tokenizer_convert(dir, config, &json, &len);
+
     *out = NULL;
-    return mn_errorf(MNLP_ERR_NOT_FOUND, "%s: no tokenizer.json", dir);
+    if (rc == MNLP_OK)
+        rc = mnlp_tokenizer_parse(json, len, "tokenizer.json converted from the slow files", out);
+    mn_free(json);
+    return rc;
 }
 
 /* A model folder, as AutoTokenizer.from_pretrained loads it. */
