@@ -74,6 +74,16 @@ static const char *folder(const char *name, const char *tok_config, const char *
     return dir;
 }
 
+/* folder() plus more files: pairs of name and text, ending with NULL. */
+static const char *folder_with(const char *name, const char *const *files)
+{
+    const char *dir = folder(name, NULL, NULL);
+
+    for (; files[0]; files += 2)
+        test_write(dir, files[0], files[1], strlen(files[1]));
+    return dir;
+}
+
 static mnlp_tokenizer *load(const char *path)
 {
     mnlp_tokenizer *tok = NULL;
@@ -315,6 +325,69 @@ static void added_tokens_decoder_adds_in_index_order(void)
     mnlp_tokenizer_free(plain);
 }
 
+/* Without added_tokens_decoder, special_tokens_map.json overrides tokenizer_config.json. */
+static void legacy_special_tokens_map_overrides(void)
+{
+    static const char *const legacy[] = {
+        "tokenizer_config.json", "{\"tokenizer_class\": \"GPT2Tokenizer\", "
+                                 "\"eos_token\": \"<|endoftext|>\"}",
+        "special_tokens_map.json", "{\"eos_token\": {\"content\": \"<|eos|>\"}, "
+                                   "\"additional_special_tokens\": [\"<x>\"]}",
+        NULL};
+    static const char *const current[] = {
+        "tokenizer_config.json", "{\"tokenizer_class\": \"GPT2Tokenizer\", "
+                                 "\"eos_token\": \"<|endoftext|>\", \"added_tokens_decoder\": {}}",
+        "special_tokens_map.json", "{\"eos_token\": \"<|eos|>\"}", NULL};
+    mnlp_tokenizer *plain = load(folder("gpt2", NULL, NULL)), *tok;
+    const char *const *extra;
+
+    tok = load(folder_with("gpt2", legacy));
+    if (plain && tok) {
+        CHECK_STR(mnlp_tokenizer_special_token(tok, MNLP_EOS_TOKEN), "<|eos|>");
+        CHECK_INT(mnlp_tokenizer_additional_special_tokens(tok, &extra), 1);
+        CHECK_STR(extra[0], "<x>");
+        /* Both were missing from the vocabulary: added in order, after it. */
+        CHECK_INT(mnlp_tokenizer_token_to_id(tok, "<|eos|>"), mnlp_tokenizer_vocab_size(plain));
+        CHECK_INT(mnlp_tokenizer_token_to_id(tok, "<x>"), mnlp_tokenizer_vocab_size(plain) + 1);
+    }
+    mnlp_tokenizer_free(tok);
+    tok = load(folder_with("gpt2", current));
+    if (tok)
+        CHECK_STR(mnlp_tokenizer_special_token(tok, MNLP_EOS_TOKEN), "<|endoftext|>");
+    mnlp_tokenizer_free(tok);
+    mnlp_tokenizer_free(plain);
+}
+
+/* added_tokens.json: added in index order; special when a special token names it. */
+static void legacy_added_tokens_json(void)
+{
+    static const char *const files[] = {
+        "added_tokens.json", "{\"<b>\": 50258, \"<a>\": 50257}",
+        "special_tokens_map.json", "{\"pad_token\": \"<a>\"}", NULL};
+    mnlp_tokenizer *plain = load(folder("gpt2", NULL, NULL));
+    mnlp_tokenizer *tok = load(folder_with("gpt2", files));
+    mnlp_encoding *e = NULL;
+    char *text = NULL;
+    size_t len;
+
+    if (plain && tok) {
+        int32_t base = (int32_t)mnlp_tokenizer_vocab_size(plain);
+
+        CHECK_INT(mnlp_tokenizer_token_to_id(tok, "<a>"), base);
+        CHECK_INT(mnlp_tokenizer_token_to_id(tok, "<b>"), base + 1);
+        CHECK_OK(mnlp_tokenizer_encode(tok, "<a>x<b>", 7, true, &e));
+        if (e) {
+            CHECK_OK(mnlp_tokenizer_decode(tok, mnlp_encoding_ids(e), mnlp_encoding_len(e), true,
+                                           &text, &len));
+            CHECK_STR(text, "x<b>");
+        }
+    }
+    mnlp_free(text);
+    mnlp_encoding_free(e);
+    mnlp_tokenizer_free(tok);
+    mnlp_tokenizer_free(plain);
+}
+
 static void model_max_length_is_read(void)
 {
     char path[4096], *text = NULL;
@@ -478,6 +551,7 @@ TEST_SUITE(pretrained, T(add_eos_token_rebuilds_the_llama_template),
            T(config_json_model_type_picks_the_class), T(add_bos_token_false_drops_gemma_bos),
            T(other_classes_keep_the_post_processor),
            T(special_tokens_come_from_tokenizer_config), T(missing_special_token_is_added),
-           T(added_tokens_decoder_adds_in_index_order), T(model_max_length_is_read),
+           T(added_tokens_decoder_adds_in_index_order), T(legacy_special_tokens_map_overrides),
+           T(legacy_added_tokens_json), T(model_max_length_is_read),
            T(bad_configs_name_the_file_and_field), T(batch_pads_to_the_longest),
            T(batch_error_names_the_text), T(asked_truncation_and_padding));

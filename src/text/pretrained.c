@@ -127,35 +127,139 @@ static mnlp_status token_text(const mn_json *v, const char **out)
     return mn_json_error(v, MNLP_ERR_FORMAT, "is not a token (string or AddedToken object)");
 }
 
-static mnlp_status load_specials(mnlp_tokenizer *t, const mn_json *config,
-                                 const tokenizer_class *cls)
+/* Append the tokens of an additional_special_tokens list that are not there yet. */
+static mnlp_status add_additional(mnlp_tokenizer *t, const mn_json *list)
 {
-    const mn_json *list;
+    const char *const *have;
     mnlp_status rc;
 
-    for (int i = 0; i < MNLP_SPECIAL_TOKEN_COUNT; i++) {
-        const mn_json *v = config ? mn_json_get(config, special_names[i]) : NULL;
-        const char *text = cls ? cls->special[i] : NULL;
-
-        if (v && (rc = token_text(v, &text)) != MNLP_OK)
-            return rc;
-        if ((rc = mn_tokenizer_set_special(t, (mnlp_special_token)i, text)) != MNLP_OK)
-            return rc;
-    }
-    list = config ? mn_json_get(config, "additional_special_tokens") : NULL;
     if (!list || list->type == MN_JSON_NULL)
         return MNLP_OK;
     if (list->type != MN_JSON_ARRAY)
         return mn_json_error(list, MNLP_ERR_FORMAT, "is not an array");
     for (size_t i = 0; i < list->len; i++) {
         const char *text;
+        size_t n = mnlp_tokenizer_additional_special_tokens(t, &have), k = 0;
 
         if ((rc = token_text(&list->items[i], &text)) != MNLP_OK)
             return rc;
-        if (text && (rc = mn_tokenizer_add_additional_special(t, text)) != MNLP_OK)
+        while (text && k < n && strcmp(have[k], text) != 0)
+            k++;
+        if (text && k == n && (rc = mn_tokenizer_add_additional_special(t, text)) != MNLP_OK)
             return rc;
     }
     return MNLP_OK;
+}
+
+/*
+ * The special tokens: the class's defaults, then tokenizer_config.json's,
+ * then (legacy folders) special_tokens_map.json's, which override them.
+ */
+static mnlp_status load_specials(mnlp_tokenizer *t, const mn_json *config,
+                                 const mn_json *legacy_map, const tokenizer_class *cls)
+{
+    mnlp_status rc;
+
+    for (int i = 0; i < MNLP_SPECIAL_TOKEN_COUNT; i++) {
+        const mn_json *v = config ? mn_json_get(config, special_names[i]) : NULL;
+        const mn_json *m = legacy_map ? mn_json_get(legacy_map, special_names[i]) : NULL;
+        const char *text = cls ? cls->special[i] : NULL;
+
+        if (v && (rc = token_text(v, &text)) != MNLP_OK)
+            return mn_error_prefix(rc, "tokenizer_config.json");
+        if (m && (rc = token_text(m, &text)) != MNLP_OK)
+            return mn_error_prefix(rc, "special_tokens_map.json");
+        if ((rc = mn_tokenizer_set_special(t, (mnlp_special_token)i, text)) != MNLP_OK)
+            return rc;
+    }
+    if ((rc = add_additional(t, config ? mn_json_get(config, "additional_special_tokens")
+                                       : NULL)) != MNLP_OK)
+        return mn_error_prefix(rc, "tokenizer_config.json");
+    if ((rc = add_additional(t, legacy_map ? mn_json_get(legacy_map, "additional_special_tokens")
+                                           : NULL)) != MNLP_OK)
+        return mn_error_prefix(rc, "special_tokens_map.json");
+    return MNLP_OK;
+}
+
+static bool is_special_text(const mnlp_tokenizer *t, const char *text)
+{
+    const char *const *extra;
+    size_t n = mnlp_tokenizer_additional_special_tokens(t, &extra);
+
+    for (int i = 0; i < MNLP_SPECIAL_TOKEN_COUNT; i++) {
+        const char *s = mnlp_tokenizer_special_token(t, (mnlp_special_token)i);
+
+        if (s && strcmp(s, text) == 0)
+            return true;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(extra[i], text) == 0)
+            return true;
+    return false;
+}
+
+/* One added token given by its text and flags, as an AddedToken object. */
+static mnlp_status add_token(mnlp_tokenizer *t, const char *text, bool special, bool normalized)
+{
+    mn_sb sb = {0};
+    mn_json_doc *doc = NULL;
+    const mn_json *entry;
+    mnlp_status rc;
+
+    mn_sb_puts(&sb, "{\"content\": ");
+    mn_json_write_string(&sb, text, strlen(text), false);
+    mn_sb_printf(&sb, ", \"special\": %s, \"normalized\": %s}", special ? "true" : "false",
+                 normalized ? "true" : "false");
+    if (sb.failed) {
+        mn_sb_free(&sb);
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    rc = mn_json_parse(sb.data, sb.len, NULL, &doc);
+    mn_sb_free(&sb);
+    if (rc != MNLP_OK)
+        return rc;
+    entry = mn_json_root(doc);
+    rc = mn_tokenizer_add_tokens(t, &entry, 1);
+    mn_json_free(doc);
+    return rc;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    const mn_json *x = *(const mn_json *const *)a, *y = *(const mn_json *const *)b;
+
+    return x->integer < y->integer ? -1 : x->integer > y->integer;
+}
+
+/* added_tokens.json ({"token": index}), added in index order; special when
+ * it is one of the special tokens, and then not normalized. */
+static mnlp_status load_added_json(mnlp_tokenizer *t, const mn_json *added)
+{
+    const mn_json **entries;
+    mnlp_status rc = MNLP_OK;
+
+    if (!added)
+        return MNLP_OK;
+    if (added->type != MN_JSON_OBJECT)
+        return mn_errorf(MNLP_ERR_FORMAT, "added_tokens.json: top level is not an object");
+    if (!(entries = mn_reallocn(NULL, added->len + 1, sizeof *entries)))
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
+    for (size_t i = 0; i < added->len; i++) {
+        if (!added->items[i].is_int) {
+            mn_free(entries);
+            mn_json_error(&added->items[i], MNLP_ERR_FORMAT, "is not a token index");
+            return mn_error_prefix(MNLP_ERR_FORMAT, "added_tokens.json");
+        }
+        entries[i] = &added->items[i];
+    }
+    qsort(entries, added->len, sizeof *entries, by_value);
+    for (size_t i = 0; i < added->len && rc == MNLP_OK; i++) {
+        bool special = is_special_text(t, entries[i]->key);
+
+        rc = add_token(t, entries[i]->key, special, !special);
+    }
+    mn_free(entries);
+    return rc;
 }
 
 static int by_index(const void *a, const void *b)
@@ -199,28 +303,9 @@ static mnlp_status load_added_decoder(mnlp_tokenizer *t, const mn_json *decoder)
 /* A special token the vocabulary lacks becomes an added special token. */
 static mnlp_status add_missing_special(mnlp_tokenizer *t, const char *text)
 {
-    mn_sb sb = {0};
-    mn_json_doc *doc = NULL;
-    const mn_json *entry;
-    mnlp_status rc;
-
     if (!text || mnlp_tokenizer_token_to_id(t, text) >= 0)
         return MNLP_OK;
-    mn_sb_puts(&sb, "{\"content\": ");
-    mn_json_write_string(&sb, text, strlen(text), false);
-    mn_sb_puts(&sb, ", \"special\": true, \"normalized\": false}");
-    if (sb.failed) {
-        mn_sb_free(&sb);
-        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
-    }
-    rc = mn_json_parse(sb.data, sb.len, NULL, &doc);
-    mn_sb_free(&sb);
-    if (rc != MNLP_OK)
-        return rc;
-    entry = mn_json_root(doc);
-    rc = mn_tokenizer_add_tokens(t, &entry, 1);
-    mn_json_free(doc);
-    return rc;
+    return add_token(t, text, true, false);
 }
 
 static void template_piece(mn_sb *sb, const char *special, const char *seq, int type_id)
@@ -334,18 +419,27 @@ static mnlp_status max_length(const mn_json *config, size_t *out)
     return MNLP_OK;
 }
 
-mnlp_status mn_pretrained_apply(mnlp_tokenizer *t, const mn_json *config, const char *model_type)
+mnlp_status mn_pretrained_apply(mnlp_tokenizer *t, const mn_pretrained_files *files)
 {
-    const tokenizer_class *cls = find_class(config, model_type);
+    const mn_json *config = files->tokenizer_config;
+    const tokenizer_class *cls = find_class(config, files->model_type);
+    /* Without added_tokens_decoder, transformers reads the legacy files. */
+    bool legacy = !config || !mn_json_get(config, "added_tokens_decoder");
     bool clean_up = false, add_bos = cls && cls->add_bos, add_eos = cls && cls->add_eos;
     const char *const *extra;
     size_t limit, n_extra;
     mnlp_status rc;
 
     if (config && config->type != MN_JSON_OBJECT)
-        return mn_errorf(MNLP_ERR_FORMAT, "top level is not an object");
-    if ((rc = load_specials(t, config, cls)) != MNLP_OK ||
-        (rc = load_added_decoder(t, config ? mn_json_get(config, "added_tokens_decoder") : NULL)))
+        return mn_errorf(MNLP_ERR_FORMAT, "tokenizer_config.json: top level is not an object");
+    if (legacy && files->special_tokens_map &&
+        files->special_tokens_map->type != MN_JSON_OBJECT)
+        return mn_errorf(MNLP_ERR_FORMAT, "special_tokens_map.json: top level is not an object");
+    if ((rc = load_specials(t, config, legacy ? files->special_tokens_map : NULL, cls)))
+        return rc;
+    if ((rc = load_added_decoder(t, config ? mn_json_get(config, "added_tokens_decoder") : NULL)))
+        return mn_error_prefix(rc, "tokenizer_config.json");
+    if (legacy && (rc = load_added_json(t, files->added_tokens)))
         return rc;
     for (int i = 0; i < MNLP_SPECIAL_TOKEN_COUNT; i++)
         if ((rc = add_missing_special(t, mnlp_tokenizer_special_token(t, i))) != MNLP_OK)
@@ -354,14 +448,12 @@ mnlp_status mn_pretrained_apply(mnlp_tokenizer *t, const mn_json *config, const 
     for (size_t i = 0; i < n_extra; i++)
         if ((rc = add_missing_special(t, extra[i])) != MNLP_OK)
             return rc;
-    if (config && ((rc = mn_json_bool_opt(config, "clean_up_tokenization_spaces", &clean_up)) ||
-                   (rc = mn_json_bool_opt(config, "add_bos_token", &add_bos)) ||
-                   (rc = mn_json_bool_opt(config, "add_eos_token", &add_eos))))
-        return rc;
-    if ((rc = max_length(config, &limit)) != MNLP_OK)
-        return rc;
-    if (cls && cls->rebuilds_template && (rc = rebuild_template(t, add_bos, add_eos)) != MNLP_OK)
-        return rc;
+    if ((config && ((rc = mn_json_bool_opt(config, "clean_up_tokenization_spaces", &clean_up)) ||
+                    (rc = mn_json_bool_opt(config, "add_bos_token", &add_bos)) ||
+                    (rc = mn_json_bool_opt(config, "add_eos_token", &add_eos)))) ||
+        (rc = max_length(config, &limit)) != MNLP_OK ||
+        (cls && cls->rebuilds_template && (rc = rebuild_template(t, add_bos, add_eos))))
+        return mn_error_prefix(rc, "tokenizer_config.json");
     mn_tokenizer_set_options(t, clean_up, limit);
     return MNLP_OK;
 }

@@ -9,16 +9,24 @@
 #include "base/json.h"
 #include "mnlp/tokenizer.h"
 
+/* The files of a model folder that shape its tokenizer; NULL when absent. */
+typedef struct mn_pretrained_files {
+    const mn_json *tokenizer_config;     /* tokenizer_config.json */
+    const mn_json *special_tokens_map;   /* special_tokens_map.json */
+    const mn_json *added_tokens;         /* added_tokens.json */
+    const char *model_type;              /* config.json's model_type */
+} mn_pretrained_files;
+
 /*
- * Apply tokenizer_config.json (config: its root, or NULL when the folder
- * has none) to t, for a model of model_type (from config.json; NULL when
- * unknown), as AutoTokenizer.from_pretrained does after building the
- * backend: the tokenizer class's special-token defaults, added_tokens_decoder,
- * special tokens missing from the vocabulary, add_bos_token/add_eos_token
- * for the classes that rebuild their post-processor, clean_up_tokenization_spaces
- * and model_max_length.
+ * Apply the folder's files to t as AutoTokenizer.from_pretrained does after
+ * building the backend: the tokenizer class's special-token defaults,
+ * tokenizer_config.json's special tokens (and, when it has no
+ * added_tokens_decoder, the legacy special_tokens_map.json and
+ * added_tokens.json), added_tokens_decoder, special tokens missing from the
+ * vocabulary, add_bos_token/add_eos_token for the classes that rebuild their
+ * post-processor, clean_up_tokenization_spaces and model_max_length.
  */
-mnlp_status mn_pretrained_apply(mnlp_tokenizer *t, const mn_json *config, const char *model_type);
+mnlp_status mn_pretrained_apply(mnlp_tokenizer *t, const mn_pretrained_files *files);
 
 /*
  * Whether transformers builds this folder's tokenizer from the slow files

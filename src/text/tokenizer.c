@@ -1198,31 +1198,34 @@ static mnlp_status load_converted(const char *dir, const mn_json *config, mnlp_t
 /* A model folder, as AutoTokenizer.from_pretrained loads it. */
 static mnlp_status load_folder(const char *dir, mnlp_tokenizer **out)
 {
-    mn_json_doc *config = NULL, *tok_config = NULL;
-    const mn_json *cfg = NULL;
-    const char *model_type = NULL;
+    static const char *const names[] = {"config.json", "tokenizer_config.json",
+                                        "special_tokens_map.json", "added_tokens.json"};
+    mn_json_doc *docs[4] = {NULL, NULL, NULL, NULL};
+    const mn_json *roots[4] = {NULL, NULL, NULL, NULL};
+    mn_pretrained_files files = {NULL, NULL, NULL, NULL};
     char *file = mn_path_join(dir, "tokenizer.json");
-    mnlp_status rc;
+    mnlp_status rc = file ? MNLP_OK : oom();
 
-    if (!file)
-        return oom();
-    if ((rc = read_json(dir, "config.json", &config)) == MNLP_OK &&
-        (rc = read_json(dir, "tokenizer_config.json", &tok_config)) == MNLP_OK) {
-        if (config && mn_json_str_opt(mn_json_root(config), "model_type", &model_type))
-            model_type = NULL;
-        cfg = tok_config ? mn_json_root(tok_config) : NULL;
-        if (!mn_is_file(file) || mn_pretrained_wants_slow(cfg, model_type))
-            rc = load_converted(dir, cfg, out);
+    for (int i = 0; i < 4 && rc == MNLP_OK; i++)
+        if ((rc = read_json(dir, names[i], &docs[i])) == MNLP_OK && docs[i])
+            roots[i] = mn_json_root(docs[i]);
+    if (rc == MNLP_OK) {
+        if (roots[0] && mn_json_str_opt(roots[0], "model_type", &files.model_type))
+            files.model_type = NULL;
+        files.tokenizer_config = roots[1];
+        files.special_tokens_map = roots[2];
+        files.added_tokens = roots[3];
+        if (!mn_is_file(file) || mn_pretrained_wants_slow(roots[1], files.model_type))
+            rc = load_converted(dir, roots[1], out);
         else
             rc = load_file(file, out);
     }
-    if (rc == MNLP_OK && (rc = mn_pretrained_apply(*out, cfg, model_type)) != MNLP_OK) {
-        mn_error_prefix(rc, "tokenizer_config.json");
+    if (rc == MNLP_OK && (rc = mn_pretrained_apply(*out, &files)) != MNLP_OK) {
         mnlp_tokenizer_free(*out);
         *out = NULL;
     }
-    mn_json_free(config);
-    mn_json_free(tok_config);
+    for (int i = 0; i < 4; i++)
+        mn_json_free(docs[i]);
     mn_free(file);
     return rc;
 }
