@@ -388,6 +388,68 @@ static void legacy_added_tokens_json(void)
     mnlp_tokenizer_free(plain);
 }
 
+/* A special token the model's vocabulary has still becomes an added token,
+ * so it is split off before pre-tokenization and skipped when decoding. */
+static void special_token_in_the_vocabulary_becomes_added(void)
+{
+    mnlp_tokenizer *plain = load(folder("gpt2", NULL, NULL));
+    mnlp_tokenizer *tok = load(folder("gpt2", "{\"bos_token\": \"hello\"}", NULL));
+    mnlp_encoding *e = NULL, *x = NULL, *y = NULL;
+    char *text = NULL;
+    size_t len;
+
+    if (!plain || !tok)
+        goto done;
+    CHECK(mnlp_tokenizer_token_to_id(plain, "hello") >= 0);
+    CHECK_INT(mnlp_tokenizer_token_to_id(tok, "hello"), mnlp_tokenizer_token_to_id(plain, "hello"));
+    CHECK_OK(mnlp_tokenizer_encode(tok, "xhelloy", 7, true, &e));
+    CHECK_OK(mnlp_tokenizer_encode(plain, "x", 1, true, &x));
+    CHECK_OK(mnlp_tokenizer_encode(plain, "y", 1, true, &y));
+    if (e && x && y) {
+        CHECK_INT(mnlp_encoding_len(e), 3);
+        CHECK_INT(mnlp_encoding_ids(e)[0], mnlp_encoding_ids(x)[0]);
+        CHECK_INT(mnlp_encoding_ids(e)[1], mnlp_tokenizer_token_to_id(plain, "hello"));
+        CHECK_INT(mnlp_encoding_ids(e)[2], mnlp_encoding_ids(y)[0]);
+        CHECK_OK(mnlp_tokenizer_decode(tok, mnlp_encoding_ids(e), 3, true, &text, &len));
+        CHECK_STR(text, "xy");
+    }
+done:
+    mnlp_free(text);
+    mnlp_encoding_free(e);
+    mnlp_encoding_free(x);
+    mnlp_encoding_free(y);
+    mnlp_tokenizer_free(tok);
+    mnlp_tokenizer_free(plain);
+}
+
+/* T5TokenizerFast: extra_ids <extra_id_N> tokens when the config lists none. */
+static void t5_extra_ids(void)
+{
+    mnlp_tokenizer *tok;
+    const char *const *extra;
+    char want[32];
+
+    tok = load(folder("ruT5-large", "{\"tokenizer_class\": \"T5Tokenizer\", \"extra_ids\": 5, "
+                                    "\"additional_special_tokens\": [\"<x>\"]}", NULL));
+    if (tok) {
+        CHECK_INT(mnlp_tokenizer_additional_special_tokens(tok, &extra), 6);
+        CHECK_STR(extra[0], "<x>");
+        for (int i = 0; i < 5; i++) {
+            snprintf(want, sizeof want, "<extra_id_%d>", i);
+            CHECK_STR(extra[i + 1], want);
+        }
+    }
+    mnlp_tokenizer_free(tok);
+    tok = NULL;
+    CHECK_ERR(mnlp_tokenizer_load(folder("ruT5-large",
+                                         "{\"tokenizer_class\": \"T5TokenizerFast\", "
+                                         "\"extra_ids\": 3, \"additional_special_tokens\": "
+                                         "[\"<extra_id_0>\", \"<extra_id_1>\"]}",
+                                         NULL),
+                                  &tok),
+              MNLP_ERR_FORMAT, "extra_ids is 3 but additional_special_tokens has 2");
+}
+
 static void model_max_length_is_read(void)
 {
     char path[4096], *text = NULL;
@@ -552,6 +614,7 @@ TEST_SUITE(pretrained, T(add_eos_token_rebuilds_the_llama_template),
            T(other_classes_keep_the_post_processor),
            T(special_tokens_come_from_tokenizer_config), T(missing_special_token_is_added),
            T(added_tokens_decoder_adds_in_index_order), T(legacy_special_tokens_map_overrides),
-           T(legacy_added_tokens_json), T(model_max_length_is_read),
+           T(legacy_added_tokens_json), T(special_token_in_the_vocabulary_becomes_added),
+           T(t5_extra_ids), T(model_max_length_is_read),
            T(bad_configs_name_the_file_and_field), T(batch_pads_to_the_longest),
            T(batch_error_names_the_text), T(asked_truncation_and_padding));

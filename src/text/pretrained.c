@@ -7,6 +7,7 @@
 #include "text/tok.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,41 +25,35 @@ typedef struct tokenizer_class {
     const char *name;       /* without "Fast" */
     const char *special[MNLP_SPECIAL_TOKEN_COUNT];
     bool rebuilds_template, add_bos, add_eos, slow_on_prefix_space;
+    bool mask_lstrip;       /* the mask token, given as a string, strips left */
+    bool extra_ids;         /* T5: <extra_id_N> tokens join additional_special_tokens */
 } tokenizer_class;
 
-#define SPECIALS(bos, eos, unk, sep, pad, cls, mask) {bos, eos, unk, sep, pad, cls, mask}
+#define SPECIALS(bos, eos, unk, sep, pad, cls, mask) .special = {bos, eos, unk, sep, pad, cls, mask}
+#define ENDOFTEXT "<|endoftext|>"
 
 static const tokenizer_class classes[] = {
-    {"LlamaTokenizer", SPECIALS("<s>", "</s>", "<unk>", NULL, NULL, NULL, NULL), true, true,
-     false, true},
-    {"CodeLlamaTokenizer", SPECIALS("<s>", "</s>", "<unk>", NULL, NULL, NULL, NULL), true, true,
-     false, false},
-    {"GemmaTokenizer", SPECIALS("<bos>", "<eos>", "<unk>", NULL, "<pad>", NULL, NULL), true, true,
-     false, false},
+    {"LlamaTokenizer", SPECIALS("<s>", "</s>", "<unk>", NULL, NULL, NULL, NULL),
+     .rebuilds_template = true, .add_bos = true, .slow_on_prefix_space = true},
+    {"CodeLlamaTokenizer", SPECIALS("<s>", "</s>", "<unk>", NULL, NULL, NULL, NULL),
+     .rebuilds_template = true, .add_bos = true},
+    {"GemmaTokenizer", SPECIALS("<bos>", "<eos>", "<unk>", NULL, "<pad>", NULL, NULL),
+     .rebuilds_template = true, .add_bos = true},
     {"CohereTokenizer",
-     SPECIALS("<BOS_TOKEN>", "<|END_OF_TURN_TOKEN|>", "<UNK>", NULL, NULL, NULL, NULL), true,
-     true, false, false},
-    {"GPTNeoXTokenizer",
-     SPECIALS("<|endoftext|>", "<|endoftext|>", "<|endoftext|>", NULL, NULL, NULL, NULL), true,
-     false, false, false},
-    {"GPT2Tokenizer",
-     SPECIALS("<|endoftext|>", "<|endoftext|>", "<|endoftext|>", NULL, NULL, NULL, NULL), false,
-     false, false, false},
-    {"BertTokenizer", SPECIALS(NULL, NULL, "[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"), false,
-     false, false, false},
-    {"DistilBertTokenizer", SPECIALS(NULL, NULL, "[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]"),
-     false, false, false, false},
+     SPECIALS("<BOS_TOKEN>", "<|END_OF_TURN_TOKEN|>", "<UNK>", NULL, NULL, NULL, NULL),
+     .rebuilds_template = true, .add_bos = true},
+    {"GPTNeoXTokenizer", SPECIALS(ENDOFTEXT, ENDOFTEXT, ENDOFTEXT, NULL, NULL, NULL, NULL),
+     .rebuilds_template = true},
+    {"GPT2Tokenizer", SPECIALS(ENDOFTEXT, ENDOFTEXT, ENDOFTEXT, NULL, NULL, NULL, NULL)},
+    {"BertTokenizer", SPECIALS(NULL, NULL, "[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]")},
+    {"DistilBertTokenizer", SPECIALS(NULL, NULL, "[UNK]", "[SEP]", "[PAD]", "[CLS]", "[MASK]")},
     {"RobertaTokenizer", SPECIALS("<s>", "</s>", "<unk>", "</s>", "<pad>", "<s>", "<mask>"),
-     false, false, false, false},
-    {"T5Tokenizer", SPECIALS(NULL, "</s>", "<unk>", NULL, "<pad>", NULL, NULL), false, false,
-     false, false},
+     .mask_lstrip = true},
+    {"T5Tokenizer", SPECIALS(NULL, "</s>", "<unk>", NULL, "<pad>", NULL, NULL),
+     .slow_on_prefix_space = true, .extra_ids = true},
     {"CLIPTokenizer",
-     SPECIALS("<|startoftext|>", "<|endoftext|>", "<|endoftext|>", NULL, "<|endoftext|>", NULL,
-              NULL),
-     false, false, false, false},
-    {"Qwen2Tokenizer",
-     SPECIALS(NULL, "<|endoftext|>", "<|endoftext|>", NULL, "<|endoftext|>", NULL, NULL), false,
-     false, false, false},
+     SPECIALS("<|startoftext|>", ENDOFTEXT, ENDOFTEXT, NULL, ENDOFTEXT, NULL, NULL)},
+    {"Qwen2Tokenizer", SPECIALS(NULL, ENDOFTEXT, ENDOFTEXT, NULL, ENDOFTEXT, NULL, NULL)},
 };
 
 /* AutoTokenizer's choice for a config.json model_type without tokenizer_class. */
@@ -127,36 +122,51 @@ static mnlp_status token_text(const mn_json *v, const char **out)
     return mn_json_error(v, MNLP_ERR_FORMAT, "is not a token (string or AddedToken object)");
 }
 
-/* Append the tokens of an additional_special_tokens list that are not there yet. */
-static mnlp_status add_additional(mnlp_tokenizer *t, const mn_json *list)
+/*
+ * The special tokens as transformers' __init__ sees them: the class's
+ * defaults, then tokenizer_config.json's, then (legacy folders)
+ * special_tokens_map.json's, which override them. node[i] is the JSON value
+ * that set token i (a string or an AddedToken object), NULL for a default.
+ */
+typedef struct specials {
+    const mn_json *node[MNLP_SPECIAL_TOKEN_COUNT];
+    const mn_json **extra;      /* additional_special_tokens, in order */
+    size_t n_extra;
+} specials;
+
+/* Append the entries of an additional_special_tokens list not there yet. */
+static mnlp_status add_extra(mnlp_tokenizer *t, specials *sp, const mn_json *list)
 {
-    const char *const *have;
+    const mn_json **grown;
     mnlp_status rc;
 
     if (!list || list->type == MN_JSON_NULL)
         return MNLP_OK;
     if (list->type != MN_JSON_ARRAY)
         return mn_json_error(list, MNLP_ERR_FORMAT, "is not an array");
+    if (!(grown = mn_reallocn(sp->extra, sp->n_extra + list->len + 1, sizeof *grown)))
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
+    sp->extra = grown;
     for (size_t i = 0; i < list->len; i++) {
-        const char *text;
+        const char *text, *const *have;
         size_t n = mnlp_tokenizer_additional_special_tokens(t, &have), k = 0;
 
         if ((rc = token_text(&list->items[i], &text)) != MNLP_OK)
             return rc;
         while (text && k < n && strcmp(have[k], text) != 0)
             k++;
-        if (text && k == n && (rc = mn_tokenizer_add_additional_special(t, text)) != MNLP_OK)
+        if (!text || k < n)
+            continue;
+        if ((rc = mn_tokenizer_add_additional_special(t, text)) != MNLP_OK)
             return rc;
+        sp->extra[sp->n_extra++] = &list->items[i];
     }
     return MNLP_OK;
 }
 
-/*
- * The special tokens: the class's defaults, then tokenizer_config.json's,
- * then (legacy folders) special_tokens_map.json's, which override them.
- */
 static mnlp_status load_specials(mnlp_tokenizer *t, const mn_json *config,
-                                 const mn_json *legacy_map, const tokenizer_class *cls)
+                                 const mn_json *legacy_map, const tokenizer_class *cls,
+                                 specials *sp)
 {
     mnlp_status rc;
 
@@ -169,15 +179,51 @@ static mnlp_status load_specials(mnlp_tokenizer *t, const mn_json *config,
             return mn_error_prefix(rc, "tokenizer_config.json");
         if (m && (rc = token_text(m, &text)) != MNLP_OK)
             return mn_error_prefix(rc, "special_tokens_map.json");
+        sp->node[i] = m ? m : v;
         if ((rc = mn_tokenizer_set_special(t, (mnlp_special_token)i, text)) != MNLP_OK)
             return rc;
     }
-    if ((rc = add_additional(t, config ? mn_json_get(config, "additional_special_tokens")
-                                       : NULL)) != MNLP_OK)
+    if ((rc = add_extra(t, sp, config ? mn_json_get(config, "additional_special_tokens")
+                                      : NULL)) != MNLP_OK)
         return mn_error_prefix(rc, "tokenizer_config.json");
-    if ((rc = add_additional(t, legacy_map ? mn_json_get(legacy_map, "additional_special_tokens")
-                                           : NULL)) != MNLP_OK)
+    if ((rc = add_extra(t, sp, legacy_map ? mn_json_get(legacy_map, "additional_special_tokens")
+                                          : NULL)) != MNLP_OK)
         return mn_error_prefix(rc, "special_tokens_map.json");
+    return MNLP_OK;
+}
+
+/*
+ * T5TokenizerFast: without any <extra_id_N> among additional_special_tokens,
+ * extra_ids (default 100) of them are appended; a different count is an error.
+ */
+static mnlp_status add_extra_ids(mnlp_tokenizer *t, const mn_json *config)
+{
+    const char *const *have;
+    size_t n = mnlp_tokenizer_additional_special_tokens(t, &have), found = 0;
+    int64_t extra_ids = 100;
+    char name[32];
+    mnlp_status rc;
+
+    if (config && (rc = mn_json_int_opt(config, "extra_ids", &extra_ids)) != MNLP_OK)
+        return mn_error_prefix(rc, "tokenizer_config.json");
+    for (size_t i = 0; i < n; i++)
+        found += strstr(have[i], "<extra_id_") != NULL;
+    if (found > 0) {
+        if (extra_ids > 0 && (size_t)extra_ids != found)
+            return mn_errorf(MNLP_ERR_FORMAT,
+                             "tokenizer_config.json: extra_ids is %lld but "
+                             "additional_special_tokens has %zu <extra_id_N> tokens",
+                             (long long)extra_ids, found);
+        return MNLP_OK;
+    }
+    if (extra_ids < 0 || extra_ids > 100000)
+        return mn_errorf(MNLP_ERR_FORMAT, "tokenizer_config.json: extra_ids %lld is out of range",
+                         (long long)extra_ids);
+    for (int64_t i = 0; i < extra_ids; i++) {
+        snprintf(name, sizeof name, "<extra_id_%lld>", (long long)i);
+        if ((rc = mn_tokenizer_add_additional_special(t, name)) != MNLP_OK)
+            return rc;
+    }
     return MNLP_OK;
 }
 
@@ -198,18 +244,34 @@ static bool is_special_text(const mnlp_tokenizer *t, const char *text)
     return false;
 }
 
-/* One added token given by its text and flags, as an AddedToken object. */
-static mnlp_status add_token(mnlp_tokenizer *t, const char *text, bool special, bool normalized)
+/*
+ * One added token as an AddedToken object: its text, special, and the
+ * flags of node when node is an AddedToken object (else the defaults of a
+ * token made from a string: normalized unless special, lstrip as given).
+ */
+static mnlp_status add_token(mnlp_tokenizer *t, const char *text, bool special,
+                             const mn_json *node, bool lstrip)
 {
     mn_sb sb = {0};
     mn_json_doc *doc = NULL;
     const mn_json *entry;
+    bool single_word = false, rstrip = false, normalized = !special;
     mnlp_status rc;
 
+    if (node && node->type == MN_JSON_OBJECT &&
+        ((rc = mn_json_bool_opt(node, "single_word", &single_word)) ||
+         (rc = mn_json_bool_opt(node, "lstrip", &lstrip)) ||
+         (rc = mn_json_bool_opt(node, "rstrip", &rstrip)) ||
+         (rc = mn_json_bool_opt(node, "normalized", &normalized))))
+        return rc;
     mn_sb_puts(&sb, "{\"content\": ");
     mn_json_write_string(&sb, text, strlen(text), false);
-    mn_sb_printf(&sb, ", \"special\": %s, \"normalized\": %s}", special ? "true" : "false",
-                 normalized ? "true" : "false");
+    mn_sb_printf(&sb,
+                 ", \"special\": %s, \"normalized\": %s, \"single_word\": %s, "
+                 "\"lstrip\": %s, \"rstrip\": %s}",
+                 special ? "true" : "false", normalized ? "true" : "false",
+                 single_word ? "true" : "false", lstrip ? "true" : "false",
+                 rstrip ? "true" : "false");
     if (sb.failed) {
         mn_sb_free(&sb);
         return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
@@ -256,7 +318,7 @@ static mnlp_status load_added_json(mnlp_tokenizer *t, const mn_json *added)
     for (size_t i = 0; i < added->len && rc == MNLP_OK; i++) {
         bool special = is_special_text(t, entries[i]->key);
 
-        rc = add_token(t, entries[i]->key, special, !special);
+        rc = add_token(t, entries[i]->key, special, NULL, false);
     }
     mn_free(entries);
     return rc;
@@ -300,12 +362,17 @@ static mnlp_status load_added_decoder(mnlp_tokenizer *t, const mn_json *decoder)
     return rc;
 }
 
-/* A special token the vocabulary lacks becomes an added special token. */
-static mnlp_status add_missing_special(mnlp_tokenizer *t, const char *text)
+/*
+ * A special token that is not an added token yet becomes one (also when
+ * the model's vocabulary has it: added tokens are matched before the
+ * normalizer), as the fast tokenizer's __init__ adds all_special_tokens_extended.
+ */
+static mnlp_status add_special(mnlp_tokenizer *t, const mn_json *node, const char *text,
+                               bool lstrip)
 {
-    if (!text || mnlp_tokenizer_token_to_id(t, text) >= 0)
+    if (!text || mn_tokenizer_has_added(t, text))
         return MNLP_OK;
-    return add_token(t, text, true, false);
+    return add_token(t, text, true, node, lstrip);
 }
 
 static void template_piece(mn_sb *sb, const char *special, const char *seq, int type_id)
@@ -428,6 +495,7 @@ mnlp_status mn_pretrained_apply(mnlp_tokenizer *t, const mn_pretrained_files *fi
     bool clean_up = false, add_bos = cls && cls->add_bos, add_eos = cls && cls->add_eos;
     const char *const *extra;
     size_t limit, n_extra;
+    specials sp = {{NULL}, NULL, 0};
     mnlp_status rc;
 
     if (config && config->type != MN_JSON_OBJECT)
@@ -435,19 +503,23 @@ mnlp_status mn_pretrained_apply(mnlp_tokenizer *t, const mn_pretrained_files *fi
     if (legacy && files->special_tokens_map &&
         files->special_tokens_map->type != MN_JSON_OBJECT)
         return mn_errorf(MNLP_ERR_FORMAT, "special_tokens_map.json: top level is not an object");
-    if ((rc = load_specials(t, config, legacy ? files->special_tokens_map : NULL, cls)))
-        return rc;
-    if ((rc = load_added_decoder(t, config ? mn_json_get(config, "added_tokens_decoder") : NULL)))
-        return mn_error_prefix(rc, "tokenizer_config.json");
-    if (legacy && (rc = load_added_json(t, files->added_tokens)))
-        return rc;
-    for (int i = 0; i < MNLP_SPECIAL_TOKEN_COUNT; i++)
-        if ((rc = add_missing_special(t, mnlp_tokenizer_special_token(t, i))) != MNLP_OK)
-            return rc;
+    rc = load_specials(t, config, legacy ? files->special_tokens_map : NULL, cls, &sp);
+    if (rc == MNLP_OK && cls && cls->extra_ids)
+        rc = add_extra_ids(t, config);
+    if (rc == MNLP_OK &&
+        (rc = load_added_decoder(t, config ? mn_json_get(config, "added_tokens_decoder") : NULL)))
+        mn_error_prefix(rc, "tokenizer_config.json");
+    if (rc == MNLP_OK && legacy)
+        rc = load_added_json(t, files->added_tokens);
+    for (int i = 0; i < MNLP_SPECIAL_TOKEN_COUNT && rc == MNLP_OK; i++)
+        rc = add_special(t, sp.node[i], mnlp_tokenizer_special_token(t, i),
+                         i == MNLP_MASK_TOKEN && cls && cls->mask_lstrip);
     n_extra = mnlp_tokenizer_additional_special_tokens(t, &extra);
-    for (size_t i = 0; i < n_extra; i++)
-        if ((rc = add_missing_special(t, extra[i])) != MNLP_OK)
-            return rc;
+    for (size_t i = 0; i < n_extra && rc == MNLP_OK; i++)
+        rc = add_special(t, i < sp.n_extra ? sp.extra[i] : NULL, extra[i], false);
+    mn_free(sp.extra);
+    if (rc != MNLP_OK)
+        return rc;
     if ((config && ((rc = mn_json_bool_opt(config, "clean_up_tokenization_spaces", &clean_up)) ||
                     (rc = mn_json_bool_opt(config, "add_bos_token", &add_bos)) ||
                     (rc = mn_json_bool_opt(config, "add_eos_token", &add_eos)))) ||

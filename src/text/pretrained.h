@@ -35,6 +35,9 @@ mnlp_status mn_pretrained_apply(mnlp_tokenizer *t, const mn_pretrained_files *fi
  */
 bool mn_pretrained_wants_slow(const mn_json *config, const char *model_type);
 
+/* Whether content is an added token (not merely in the model's vocabulary). */
+bool mn_tokenizer_has_added(const mnlp_tokenizer *t, const char *content);
+
 /* Add AddedToken objects (tokenizer.json's added_tokens entries) in order. */
 mnlp_status mn_tokenizer_add_tokens(mnlp_tokenizer *t, const mn_json *const *entries, size_t n);
 

@@ -807,6 +807,11 @@ mnlp_status mnlp_tokenizer_decode(const mnlp_tokenizer *tok, const int32_t *ids,
 
 /* ---- What transformers keeps beside the backend ----------------------------- */
 
+bool mn_tokenizer_has_added(const mnlp_tokenizer *t, const char *content)
+{
+    return mn_vocab_get(&t->added_ids, content, strlen(content)) >= 0;
+}
+
 mnlp_status mn_tokenizer_set_post_processor(mnlp_tokenizer *t, const mn_json *node)
 {
     mn_post_processor *p = NULL;
