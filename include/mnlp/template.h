@@ -62,6 +62,9 @@ mnlp_status mnlp_template_render(mnlp_template *tpl, const char *vars, size_t va
  * tpl, valid until its next render. */
 const char *mnlp_template_error(const mnlp_template *tpl);
 
+/* Free memory mnlp returned (a render's output); also in mnlp/tokenizer.h. */
+void mnlp_free(void *ptr);
+
 /* Free a template; NULL is a no-op. */
 void mnlp_template_free(mnlp_template *tpl);
 

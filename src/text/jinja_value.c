@@ -299,14 +299,17 @@ static int64_t as_int(jv v)
     return v.t == JV_BOOL ? v.b : v.i;
 }
 
-bool jv_equal(jv a, jv b)
+/* Python raises RecursionError for values nested this deep; mnlp calls them unequal. */
+#define EQUAL_MAX_DEPTH 1000
+
+static bool equal_at(jv a, jv b, int depth)
 {
     if (jv_is_number(a) && jv_is_number(b)) {
         if (a.t != JV_FLOAT && b.t != JV_FLOAT)
             return as_int(a) == as_int(b);
         return jv_num(a) == jv_num(b);
     }
-    if (a.t != b.t)
+    if (a.t != b.t || depth > EQUAL_MAX_DEPTH)
         return false;
     switch (a.t) {
     case JV_UNDEF:
@@ -317,7 +320,7 @@ bool jv_equal(jv a, jv b)
         if (a.l->n != b.l->n)
             return false;
         for (size_t i = 0; i < a.l->n; i++)
-            if (!jv_equal(a.l->v[i], b.l->v[i]))
+            if (!equal_at(a.l->v[i], b.l->v[i], depth + 1))
                 return false;
         return true;
     case JV_DICT:
@@ -325,7 +328,7 @@ bool jv_equal(jv a, jv b)
             return false;
         for (size_t i = 0; i < a.d->n; i++) {
             jv other;
-            if (!jv_dict_get(b, a.d->k[i], &other) || !jv_equal(a.d->v[i], other))
+            if (!jv_dict_get(b, a.d->k[i], &other) || !equal_at(a.d->v[i], other, depth + 1))
                 return false;
         }
         return true;
@@ -334,8 +337,15 @@ bool jv_equal(jv a, jv b)
     }
 }
 
-int jv_compare(jn_ctx *c, jv a, jv b, const char *op)
+bool jv_equal(jv a, jv b)
 {
+    return equal_at(a, b, 0);
+}
+
+static int compare_at(jn_ctx *c, jv a, jv b, const char *op, int depth)
+{
+    if (depth > EQUAL_MAX_DEPTH)
+        jn_error(c, MNLP_ERR_LIMIT, "values nested deeper than %d levels", EQUAL_MAX_DEPTH);
     jv_check(c, a);
     jv_check(c, b);
     if (jv_is_number(a) && jv_is_number(b)) {
@@ -351,12 +361,17 @@ int jv_compare(jn_ctx *c, jv a, jv b, const char *op)
     if (a.t == b.t && (a.t == JV_LIST || a.t == JV_TUPLE)) {
         for (size_t i = 0; i < a.l->n && i < b.l->n; i++)
             if (!jv_equal(a.l->v[i], b.l->v[i]))
-                return jv_compare(c, a.l->v[i], b.l->v[i], op);
+                return compare_at(c, a.l->v[i], b.l->v[i], op, depth + 1);
         return (a.l->n > b.l->n) - (a.l->n < b.l->n);
     }
     jn_error(c, MNLP_ERR_INVALID_ARGUMENT,
              "TypeError: '%s' not supported between instances of '%s' and '%s'", op,
              jv_type_name(a), jv_type_name(b));
+}
+
+int jv_compare(jn_ctx *c, jv a, jv b, const char *op)
+{
+    return compare_at(c, a, b, op, 0);
 }
 
 const char *jv_type_name(jv v)
