@@ -124,6 +124,7 @@ static void template_for_loops(void)
     R("{% for x in range(10) %}{% if x == 3 %}{% break %}{% endif %}{% if x is odd %}"
       "{% continue %}{% endif %}{{ x }}{% endfor %}", "02");
     R("{% for x in 'ab' %}{{ loop.cycle('o', 'e') }}{{ x }}{% endfor %}", "oaeb");
+    R("{% for x in [1, 1, 2] %}{% if loop.changed(x) %}{{ x }}{% endif %}{% endfor %}", "12");
     R("{% set x = 1 %}{% for i in [2] %}{% set x = i %}{% endfor %}{{ x }}", "1");
     R("{% for a in [[1, 2]] %}{% for b in a %}{{ b }}{% endfor %}{% endfor %}", "12");
 }

@@ -440,14 +440,20 @@ jv jn_method_call(jn_ctx *c, const jn_method *m, const jn_args *a)
     if (self.t == JV_DICT)
         return dict_method(c, self, m->name, a);
     if (self.t == JV_LOOP) {
-        const jn_loop *l = self.loop;
+        jn_loop *l = self.loop;
         if (strcmp(m->name, "cycle") == 0) {
             if (a->n == 0)
                 jn_error(c, MNLP_ERR_INVALID_ARGUMENT, "TypeError: no items for cycling "
                          "given");
             return a->pos[l->i % a->n];
         }
-        return jv_bool(true); /* changed(): each call site sees a new value */
+        jv now = jv_list_new(c, JV_TUPLE, (size_t)a->n);
+        for (int i = 0; i < a->n; i++)
+            jv_list_push(c, now, a->pos[i]);
+        if (l->last_changed.t == JV_TUPLE && jv_equal(l->last_changed, now))
+            return jv_bool(false);
+        l->last_changed = now;
+        return jv_bool(true);
     }
     if (strcmp(m->name, "copy") == 0) {
         jv out = jv_list_new(c, JV_LIST, self.l->n);
