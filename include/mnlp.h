@@ -10,6 +10,7 @@
  *   mnlp/model.h   validating a model against its architecture
  *   mnlp/tokenizer.h  tokenizer.json: encode and decode
  *   mnlp/json.h    reading JSON (ids, messages, arguments)
+ *   mnlp/template.h  chat templates: Jinja rendered as transformers does
  */
 #ifndef MNLP_H
 #define MNLP_H
@@ -18,6 +19,7 @@
 #include "mnlp/io.h"
 #include "mnlp/json.h"
 #include "mnlp/model.h"
+#include "mnlp/template.h"
 #include "mnlp/tensor.h"
 #include "mnlp/tokenizer.h"
 
