@@ -7,6 +7,7 @@
 
 #include "base/files.h"
 #include "base/json.h"
+#include "text/chat.h"
 #include "text/template.h"
 
 #include <stdlib.h>
@@ -263,50 +264,26 @@ static void template_select_from_tokenizer_config(void)
     const char *text = "{\"chat_template\": [{\"name\": \"default\", \"template\": \"D\"},"
                        " {\"name\": \"tool_use\", \"template\": \"T\"}]}";
     mn_json_doc *doc = NULL;
-    const char *s = NULL;
-    size_t n = 0;
+    mn_chat_templates c = {0};
+    const mn_chat_template *t;
 
     CHECK_OK(mn_json_parse(text, strlen(text), NULL, &doc));
-    CHECK_OK(mn_chat_template_select(mn_json_root(doc), NULL, &s, &n));
-    CHECK(n == 1 && s[0] == 'D');
-    CHECK_OK(mn_chat_template_select(mn_json_root(doc), "tool_use", &s, &n));
-    CHECK(n == 1 && s[0] == 'T');
-    CHECK_ERR(mn_chat_template_select(mn_json_root(doc), "rag", &s, &n), MNLP_ERR_NOT_FOUND,
-              "no chat template named \"rag\"");
+    CHECK_OK(mn_chat_templates_load(test_tmpdir(), mn_json_root(doc), &c));
+    CHECK_INT(c.n, 2);
+    CHECK((t = mn_chat_templates_find(&c, "default")) && t->len == 1 && t->source[0] == 'D');
+    CHECK((t = mn_chat_templates_find(&c, "tool_use")) && t->len == 1 && t->source[0] == 'T');
+    CHECK(mn_chat_templates_find(&c, "rag") == NULL);
+    mn_chat_templates_free(&c);
+    mn_json_free(doc);
+    /* A malformed entry names its path. */
+    text = "{\"chat_template\": [{\"name\": \"default\"}]}";
+    CHECK_OK(mn_json_parse(text, strlen(text), NULL, &doc));
+    CHECK_ERR(mn_chat_templates_load(test_tmpdir(), mn_json_root(doc), &c), MNLP_ERR_FORMAT,
+              "tokenizer_config.json: chat_template[0]: is not a {\"name\", \"template\"}");
     mn_json_free(doc);
 }
 
 /* ---- Fixture renders ------------------------------------------------- */
-
-/* Write a JSON value back as text (numbers and strings exactly). */
-static void write_json(mn_sb *sb, const mn_json *v)
-{
-    switch (v->type) {
-    case MN_JSON_NULL: mn_sb_puts(sb, "null"); break;
-    case MN_JSON_BOOL: mn_sb_puts(sb, v->boolean ? "true" : "false"); break;
-    case MN_JSON_NUMBER:
-        if (v->is_int)
-            mn_sb_printf(sb, "%lld", (long long)v->integer);
-        else
-            mn_sb_printf(sb, "%.17g", v->number);
-        break;
-    case MN_JSON_STRING: mn_json_write_string(sb, v->str, v->len, false); break;
-    case MN_JSON_ARRAY:
-    case MN_JSON_OBJECT:
-        mn_sb_puts(sb, v->type == MN_JSON_ARRAY ? "[" : "{");
-        for (size_t i = 0; i < v->len; i++) {
-            if (i)
-                mn_sb_puts(sb, ",");
-            if (v->type == MN_JSON_OBJECT) {
-                mn_json_write_string(sb, v->items[i].key, v->items[i].key_len, false);
-                mn_sb_puts(sb, ":");
-            }
-            write_json(sb, &v->items[i]);
-        }
-        mn_sb_puts(sb, v->type == MN_JSON_ARRAY ? "]" : "}");
-        break;
-    }
-}
 
 /* The special tokens apply_chat_template passes: plain strings (or the
  * "content" of an added-token object) and additional_special_tokens. */
@@ -322,13 +299,13 @@ static void write_special_tokens(mn_sb *sb, const mn_json *config)
         if (!v || v->type != MN_JSON_STRING)
             continue;
         mn_sb_printf(sb, "\"%s\":", keys[i]);
-        write_json(sb, v);
+        mn_json_write_value(sb, v);
         mn_sb_puts(sb, ",");
     }
     const mn_json *extra = mn_json_get(config, "additional_special_tokens");
     if (extra && extra->type == MN_JSON_ARRAY && extra->len) {
         mn_sb_puts(sb, "\"additional_special_tokens\":");
-        write_json(sb, extra);
+        mn_json_write_value(sb, extra);
         mn_sb_puts(sb, ",");
     }
 }
@@ -359,7 +336,7 @@ static int check_fixture(const char *model, const char *tpl_text, size_t tpl_len
         for (size_t k = 0; k < input->len; k++) {
             mn_json_write_string(&vars, input->items[k].key, input->items[k].key_len, false);
             mn_sb_puts(&vars, ":");
-            write_json(&vars, &input->items[k]);
+            mn_json_write_value(&vars, &input->items[k]);
             mn_sb_puts(&vars, k + 1 < input->len ? "," : "");
         }
         mn_sb_puts(&vars, "}");
@@ -408,8 +385,18 @@ static void template_renders_tokenizer_config_templates(void)
 
         if (!config)
             continue;
-        CHECK_OK(mn_chat_template_select(mn_json_root(config), NULL, &tpl, &len));
-        matched = check_fixture(models[i], tpl, len, mn_json_root(config), &total);
+        mn_chat_templates c = {0};
+        const mn_chat_template *def;
+
+        CHECK_OK(mn_chat_templates_load(test_tmpdir(), mn_json_root(config), &c));
+        def = mn_chat_templates_find(&c, "default");
+        CHECK(def != NULL);
+        if (def) {
+            tpl = def->source;
+            len = def->len;
+        }
+        matched = def ? check_fixture(models[i], tpl, len, mn_json_root(config), &total) : 0;
+        mn_chat_templates_free(&c);
         if (matched != total || total != 27)
             test_fail(__FILE__, __LINE__, "%s: %d of %d renders match", models[i], matched,
                       total);
@@ -445,6 +432,51 @@ static void template_renders_chat_template_files(void)
     }
 }
 
+/*
+ * The whole path a user takes: a model folder loaded as AutoTokenizer loads
+ * it, and apply_chat_template with each case's variables; the special
+ * tokens come from the tokenizer, not from the test.
+ */
+static void model_folder_applies_its_chat_template(void)
+{
+    static const char *const models[] = {"llama-3", "qwen3", "gemma-3"};
+
+    for (int m = 0; m < MN_COUNT(models); m++) {
+        char path[1024];
+        mn_json_doc *cases[64];
+        mnlp_tokenizer *tok = NULL;
+        int n, matched = 0;
+
+        snprintf(path, sizeof path, "%s/%s", test_tokenizer_fixtures(), models[m]);
+        CHECK_OK(mnlp_tokenizer_load(path, &tok));
+        snprintf(path, sizeof path, "%s/%s/chat_expected.jsonl", test_tokenizer_fixtures(),
+                 models[m]);
+        n = test_read_jsonl(path, cases, 64);
+        for (int i = 0; i < n && tok; i++) {
+            const mn_json *c = mn_json_root(cases[i]), *input = mn_json_get(c, "input");
+            const mn_json *want = mn_json_get(c, "output"), *err = mn_json_get(c, "error");
+            mn_sb vars = {0};
+            char *out = NULL;
+            size_t len = 0;
+            mnlp_status st;
+
+            mn_json_write_value(&vars, input);
+            st = mnlp_tokenizer_apply_chat_template(tok, NULL, vars.data, vars.len, FIXTURE_NOW,
+                                                    &out, &len);
+            if (want ? st == MNLP_OK && len == want->len && !memcmp(out, want->str, len)
+                     : err && st != MNLP_OK && !strcmp(mnlp_tokenizer_error(tok), err->str))
+                matched++;
+            mnlp_free(out);
+            mn_sb_free(&vars);
+        }
+        if (matched != n || n != 27)
+            test_fail(__FILE__, __LINE__, "%s: %d of %d chats match", models[m], matched, n);
+        for (int i = 0; i < n; i++)
+            mn_json_free(cases[i]);
+        mnlp_tokenizer_free(tok);
+    }
+}
+
 TEST_SUITE(template, T(template_prints_python_values), T(template_arithmetic_follows_python),
            T(template_whitespace_control_matches_jinja),
            T(template_string_literals_and_escapes), T(template_access_and_slicing),
@@ -454,4 +486,5 @@ TEST_SUITE(template, T(template_prints_python_values), T(template_arithmetic_fol
            T(template_limits_stop_hostile_templates),
            T(template_select_from_tokenizer_config),
            T(template_renders_tokenizer_config_templates),
+           T(model_folder_applies_its_chat_template),
            T(template_renders_chat_template_files));

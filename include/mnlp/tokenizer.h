@@ -6,6 +6,7 @@
 #define MNLP_TOKENIZER_H
 
 #include "mnlp/base.h"
+#include "mnlp/template.h"
 
 #include <stdbool.h>
 
@@ -114,6 +115,23 @@ const char *mnlp_tokenizer_special_token(const mnlp_tokenizer *tok, mnlp_special
 /* additional_special_tokens: their count, the strings in *out. */
 size_t mnlp_tokenizer_additional_special_tokens(const mnlp_tokenizer *tok,
                                                 const char *const **out);
+
+/*
+ * transformers' apply_chat_template(tokenize=False) with the model folder's
+ * chat template (tokenizer_config.json's "chat_template", or
+ * chat_template.jinja): vars is a JSON object with "messages" and any of
+ * "tools", "documents", "add_generation_prompt" and extra variables; the
+ * tokenizer's special tokens (bos_token, ...) are passed too unless vars
+ * sets them. name picks a named template; NULL picks "tool_use" when tools
+ * are given and the model has one, else "default". now is the time
+ * strftime_now reports (seconds since the epoch, UTC) or
+ * MNLP_TEMPLATE_NOW_CLOCK. *out (NUL-terminated, *out_len bytes when
+ * out_len is not NULL) is freed with mnlp_free. A template that raises
+ * fails with MNLP_ERR_INVALID_ARGUMENT and its message.
+ */
+mnlp_status mnlp_tokenizer_apply_chat_template(const mnlp_tokenizer *tok, const char *name,
+                                               const char *vars, size_t vars_len, int64_t now,
+                                               char **out, size_t *out_len);
 
 /* model_max_length from tokenizer_config.json; SIZE_MAX when it sets none. */
 size_t mnlp_tokenizer_model_max_length(const mnlp_tokenizer *tok);

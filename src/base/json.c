@@ -573,3 +573,38 @@ void mn_json_write_string(mn_sb *sb, const char *s, size_t n, bool ensure_ascii)
     }
     mn_sb_append(sb, "\"", 1);
 }
+
+void mn_json_write_value(mn_sb *sb, const mn_json *v)
+{
+    switch (v->type) {
+    case MN_JSON_NULL:
+        mn_sb_puts(sb, "null");
+        break;
+    case MN_JSON_BOOL:
+        mn_sb_puts(sb, v->boolean ? "true" : "false");
+        break;
+    case MN_JSON_NUMBER:
+        if (v->is_int)
+            mn_sb_printf(sb, "%lld", (long long)v->integer);
+        else
+            mn_sb_printf(sb, "%.17g", v->number);
+        break;
+    case MN_JSON_STRING:
+        mn_json_write_string(sb, v->str, v->len, false);
+        break;
+    case MN_JSON_ARRAY:
+    case MN_JSON_OBJECT:
+        mn_sb_puts(sb, v->type == MN_JSON_ARRAY ? "[" : "{");
+        for (size_t i = 0; i < v->len; i++) {
+            if (i)
+                mn_sb_puts(sb, ",");
+            if (v->type == MN_JSON_OBJECT) {
+                mn_json_write_string(sb, v->items[i].key, v->items[i].key_len, false);
+                mn_sb_puts(sb, ":");
+            }
+            mn_json_write_value(sb, &v->items[i]);
+        }
+        mn_sb_puts(sb, v->type == MN_JSON_ARRAY ? "]" : "}");
+        break;
+    }
+}

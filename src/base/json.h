@@ -69,4 +69,8 @@ const char *mn_json_path(const mn_json *node, char *buf, size_t size);
  * as \uXXXX (with surrogate pairs), as Python's json.dumps does by default. */
 void mn_json_write_string(mn_sb *sb, const char *s, size_t n, bool ensure_ascii);
 
+/* Append node as compact JSON text (numbers exact: integers as read, other
+ * numbers with 17 significant digits). Out of memory shows in sb->failed. */
+void mn_json_write_value(mn_sb *sb, const mn_json *node);
+
 #endif

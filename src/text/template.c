@@ -100,38 +100,3 @@ void mnlp_template_free(mnlp_template *tpl)
     jn_arena_free(&tpl->arena);
     mn_free(tpl);
 }
-
-mnlp_status mn_chat_template_select(const mn_json *config, const char *name,
-                                    const char **out, size_t *len)
-{
-    const mn_json *field = mn_json_get(config, "chat_template");
-    const char *want = name ? name : "default";
-
-    if (!field || field->type == MN_JSON_NULL)
-        return mn_errorf(MNLP_ERR_NOT_FOUND, "tokenizer_config.json: no chat_template");
-    if (field->type == MN_JSON_STRING) {
-        if (name && strcmp(name, "default") != 0)
-            return mn_errorf(MNLP_ERR_NOT_FOUND, "tokenizer_config.json: no chat template "
-                             "named \"%s\"", name);
-        *out = field->str;
-        *len = field->len;
-        return MNLP_OK;
-    }
-    if (field->type != MN_JSON_ARRAY)
-        return mn_errorf(MNLP_ERR_FORMAT, "tokenizer_config.json: chat_template: expected a "
-                         "string or a list, got %s", mn_json_type_name(field->type));
-    for (size_t i = 0; i < field->len; i++) {
-        const mn_json *n = mn_json_get(&field->items[i], "name");
-        const mn_json *t = mn_json_get(&field->items[i], "template");
-        if (!n || n->type != MN_JSON_STRING || !t || t->type != MN_JSON_STRING)
-            return mn_errorf(MNLP_ERR_FORMAT, "tokenizer_config.json: chat_template[%zu]: "
-                             "expected string \"name\" and \"template\"", i);
-        if (strcmp(n->str, want) == 0) {
-            *out = t->str;
-            *len = t->len;
-            return MNLP_OK;
-        }
-    }
-    return mn_errorf(MNLP_ERR_NOT_FOUND, "tokenizer_config.json: no chat template named "
-                     "\"%s\"", want);
-}

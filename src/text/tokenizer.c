@@ -6,6 +6,7 @@
  * back to the input and reported in code points. This is the order of
  * tokenizers' Tokenizer::encode (tokenizer/mod.rs, added_vocabulary.rs).
  */
+#include "text/chat.h"
 #include "text/convert.h"
 #include "text/decoders.h"
 #include "text/encoding.h"
@@ -80,6 +81,7 @@ struct mnlp_tokenizer {
     int n_additional_special;
     bool clean_up_spaces;
     size_t model_max_length;
+    mn_chat_templates chat;
     char error[MN_ERROR_MAX];
 };
 
@@ -869,6 +871,15 @@ size_t mnlp_tokenizer_additional_special_tokens(const mnlp_tokenizer *tok,
     return (size_t)tok->n_additional_special;
 }
 
+mnlp_status mnlp_tokenizer_apply_chat_template(const mnlp_tokenizer *tok, const char *name,
+                                               const char *vars, size_t vars_len, int64_t now,
+                                               char **out, size_t *out_len)
+{
+    mnlp_status rc = mn_chat_apply(tok, &tok->chat, name, vars, vars_len, now, out, out_len);
+
+    return rc == MNLP_OK ? rc : mn_error_keep(((mnlp_tokenizer *)tok)->error, rc);
+}
+
 size_t mnlp_tokenizer_model_max_length(const mnlp_tokenizer *tok)
 {
     return tok->model_max_length;
@@ -904,6 +915,7 @@ void mnlp_tokenizer_free(mnlp_tokenizer *t)
     for (int i = 0; i < t->n_additional_special; i++)
         mn_free(t->additional_special[i]);
     mn_free(t->additional_special);
+    mn_chat_templates_free(&t->chat);
     mn_free(t);
 }
 
@@ -1225,7 +1237,8 @@ static mnlp_status load_folder(const char *dir, mnlp_tokenizer **out)
         else
             rc = load_file(file, out);
     }
-    if (rc == MNLP_OK && (rc = mn_pretrained_apply(*out, &files)) != MNLP_OK) {
+    if (rc == MNLP_OK && ((rc = mn_pretrained_apply(*out, &files)) != MNLP_OK ||
+                          (rc = mn_chat_templates_load(dir, roots[1], &(*out)->chat)))) {
         mnlp_tokenizer_free(*out);
         *out = NULL;
     }
