@@ -259,6 +259,14 @@ mn_rx_kind mn_rx_lookup(const char *pattern, size_t len)
     return MN_RX_NONE;
 }
 
+const char *mn_rx_pattern(mn_rx_kind kind)
+{
+    for (size_t i = 0; i < sizeof fast / sizeof *fast; i++)
+        if (fast[i].kind == kind)
+            return fast[i].pattern;
+    return NULL;
+}
+
 static matcher matcher_of(mn_rx_kind kind)
 {
     for (size_t i = 0; i < sizeof fast / sizeof *fast; i++)

@@ -44,6 +44,9 @@ typedef enum mn_rx_kind {
 /* The fast matcher for pattern[0..len), or MN_RX_NONE. */
 mn_rx_kind mn_rx_lookup(const char *pattern, size_t len);
 
+/* The pattern string kind stands for (NULL for MN_RX_NONE); a static string. */
+const char *mn_rx_pattern(mn_rx_kind kind);
+
 /* mn_regex_find for a fast pattern: the same runs appended to out.
  * Fails only when out of memory. */
 mnlp_status mn_rx_find(mn_rx_kind kind, const char *s, size_t len, mn_matches *out);
