@@ -18,7 +18,7 @@
 
 typedef size_t (*matcher)(const unsigned char *s, size_t len, size_t pos);
 
-/* The code point at s[i] and its length in *n; pos < len. A malformed
+/* The code point at s[i] and its length in *n; i < len. A malformed
  * sequence is cut at the end of the buffer and never read past it. */
 static inline uint32_t decode(const unsigned char *s, size_t len, size_t i, size_t *n)
 {

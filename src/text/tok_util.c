@@ -191,13 +191,16 @@ static void onig_setup(void)
 
 /*
  * The patterns of real tokenizers get a hand-written matcher (fast_regex.c)
- * instead: Oniguruma's search allocates and copies its backtracking stack
- * on every call, and tokenizers search once per word.
+ * instead of an Oniguruma regex: Oniguruma's search allocates and copies its
+ * backtracking stack on every call, and tokenizers search once per word.
+ * Oniguruma is set up either way, as decoders.c compiles its own regexes
+ * after checking them here.
  */
 mnlp_status mn_regex_new(const char *pattern, size_t len, mn_regex **out)
 {
     mn_rx_kind fast = mn_rx_lookup(pattern, len);
 
+    pthread_once(&onig_once, onig_setup);
     if (fast == MN_RX_NONE)
         return mn_regex_new_onig(pattern, len, out);
     *out = mn_calloc(1, sizeof **out);
