@@ -211,8 +211,12 @@ mnlp_status mn_json_num_opt(const mn_json *obj, const char *key, double *out);
 
 typedef struct mn_regex mn_regex;
 
-/* Compile a pattern with the syntax and options tokenizers' SysRegex uses. */
+/* Compile a pattern with the syntax and options tokenizers' SysRegex uses.
+ * The patterns of common tokenizers get an equivalent hand-written matcher. */
 mnlp_status mn_regex_new(const char *pattern, size_t len, mn_regex **out);
+/* The same, always through Oniguruma (what the fast matchers are tested
+ * against). */
+mnlp_status mn_regex_new_onig(const char *pattern, size_t len, mn_regex **out);
 void mn_regex_free(mn_regex *re);
 
 /* All non-overlapping matches in s[0..len) as runs (tokenizers' find_matches

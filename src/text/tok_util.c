@@ -1,6 +1,8 @@
 /* Shared helpers of the tokenizer components: JSON field reads, the vocab table, regexes. */
 #include "text/tok.h"
 
+#include "text/fast_regex.h"
+
 #include <oniguruma.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -174,6 +176,7 @@ void mn_vocab_free(mn_vocab *v)
 /* ---- Regexes ---------------------------------------------------------- */
 
 struct mn_regex {
+    mn_rx_kind fast;  /* a hand-written matcher, or MN_RX_NONE for re */
     regex_t *re;
 };
 
@@ -186,8 +189,29 @@ static void onig_setup(void)
     onig_initialize(&enc, 1);
 }
 
-/* tokenizers' SysRegex::new is onig::Regex::new: Ruby syntax, no options. */
+/*
+ * The patterns of real tokenizers get a hand-written matcher (fast_regex.c)
+ * instead of an Oniguruma regex: Oniguruma's search allocates and copies its
+ * backtracking stack on every call, and tokenizers search once per word.
+ * Oniguruma is set up either way, as decoders.c compiles its own regexes
+ * after checking them here.
+ */
 mnlp_status mn_regex_new(const char *pattern, size_t len, mn_regex **out)
+{
+    mn_rx_kind fast = mn_rx_lookup(pattern, len);
+
+    pthread_once(&onig_once, onig_setup);
+    if (fast == MN_RX_NONE)
+        return mn_regex_new_onig(pattern, len, out);
+    *out = mn_calloc(1, sizeof **out);
+    if (!*out)
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
+    (*out)->fast = fast;
+    return MNLP_OK;
+}
+
+/* tokenizers' SysRegex::new is onig::Regex::new: Ruby syntax, no options. */
+mnlp_status mn_regex_new_onig(const char *pattern, size_t len, mn_regex **out)
 {
     OnigErrorInfo info;
     mn_regex *r = mn_calloc(1, sizeof *r);
@@ -214,7 +238,8 @@ void mn_regex_free(mn_regex *re)
 {
     if (!re)
         return;
-    onig_free(re->re);
+    if (re->re)
+        onig_free(re->re);
     mn_free(re);
 }
 
@@ -226,13 +251,15 @@ void mn_regex_free(mn_regex *re)
  */
 mnlp_status mn_regex_find(const mn_regex *re, const char *s, size_t len, mn_matches *out)
 {
-    OnigRegion *region = onig_region_new();
+    OnigRegion *region;
     const OnigUChar *start = (const OnigUChar *)s, *end = start + len;
     size_t last_end = 0, prev = 0;
     long last_match_end = -1;
     mnlp_status rc = MNLP_OK;
 
-    if (!region)
+    if (re->fast != MN_RX_NONE)
+        return mn_rx_find(re->fast, s, len, out);
+    if (!(region = onig_region_new()))
         return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
     while (last_end <= len) {
         int r = onig_search(re->re, start, end, start + last_end, end, region,
