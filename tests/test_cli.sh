@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The mnlp command line, end to end: usage, `mnlp info` on the bundled
 # model, one-line errors on malformed files, and a fake Hugging Face cache.
-# usage: test_cli.sh MNLP_BINARY SOURCE_DIR
+# usage: test_cli.sh MNLP_BINARY SOURCE_DIR TOKENIZER_FIXTURES
 set -u
 mnlp=$1
 src=$2
+fixtures=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -89,6 +90,27 @@ expect tokenizer_bad_type 1 'tokenizer.json: normalizer.normalizers\[1\].type: u
 tr -d '\n' <"$src/models/stories260K/tokenizer.json" | sed -E 's/"merges": *\[ *\[ *"[^"]*", *"[^"]*" *\]/"merges": [7/' >"$dir/tokenizer.json"
 expect tokenizer_bad_merge 1 'tokenizer.json: model.merges\[0\]: merge is not a pair of strings' -- \
     bash -c "printf '\"x\"\\n' | '$mnlp' tokenize '$dir'"
+
+# --- chat-template on a fixture tokenizer ----------------------------------
+# Case 2 of llama-3's renders (expected text written by jinja2), and qwen3's
+# case 27, where the template raises.
+line=$(sed -n 2p "$fixtures/llama-3/chat_expected.jsonl")
+sed -E 's/^\{"input": (.*), "output": .*$/\1/' <<<"$line" >"$tmp/chat_in.json"
+printf '%b' "$(sed -E 's/.*"output": "(.*)"\}$/\1/' <<<"$line")" >"$tmp/chat_want.txt"
+if "$mnlp" chat-template "$fixtures/llama-3" --date 2024-07-26 <"$tmp/chat_in.json" \
+    >"$tmp/chat_got.txt" && cmp -s "$tmp/chat_got.txt" "$tmp/chat_want.txt"; then
+    ok chat_template
+else
+    bad chat_template "output differs from chat_expected.jsonl line 2"
+fi
+line=$(sed -n 27p "$fixtures/qwen3/chat_expected.jsonl")
+want=$(sed -E 's/.*"error": "(.*)"\}$/\1/' <<<"$line")
+expect chat_template_raises 1 "^mnlp: error: $want\$" -- \
+    bash -c "sed -E 's/^\\{\"input\": (.*), \"error\": .*\$/\\1/' <<<'$line' | '$mnlp' chat-template '$fixtures/qwen3'"
+expect chat_template_none 1 'the model has no chat template' -- \
+    bash -c "echo '{\"messages\": []}' | '$mnlp' chat-template '$src/models/stories260K'"
+expect chat_template_bad_date 2 'is not YYYY-MM-DD' -- \
+    "$mnlp" chat-template "$src/models/stories260K" --date 2024-13-01
 
 # --- malformed checkpoints: one line on stderr, exit 1 --------------------
 entry='{"dtype":"F32","shape":[2],"data_offsets":'

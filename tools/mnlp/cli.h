@@ -16,7 +16,7 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
 } cli_command;
 
-extern const cli_command cli_info, cli_tokenize, cli_detokenize;
+extern const cli_command cli_info, cli_tokenize, cli_detokenize, cli_chat_template;
 
 /* Print "mnlp: error: <what>: <last error>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what);

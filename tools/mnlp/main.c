@@ -8,6 +8,7 @@ static const cli_command *const commands[] = {
     &cli_info,
     &cli_tokenize,
     &cli_detokenize,
+    &cli_chat_template,
 };
 
 static void print_help(FILE *out)
