@@ -24,7 +24,7 @@ static void print_help(FILE *out)
             "commands:\n",
             mnlp_version());
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        fprintf(out, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
+        fprintf(out, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out,
             "\n"
             "  mnlp help COMMAND    help for one command\n"
