@@ -20,6 +20,7 @@ fi
 
 printf '%-22s %10s %10s %12s %12s %8s\n' tokenizer "load ms" "hf load" "MB/s" "hf MB/s" ratio
 for dir in "$fixtures"/*/; do
+    [ -f "$dir/tokenizer.json" ] || continue
     name=$(basename "$dir")
     read -r load mbs _ < <(MNLP_NUM_THREADS=1 "$build/bench/bench_tokenizer" "$corpus" \
         "$dir/tokenizer.json" "$seconds")
