@@ -8,6 +8,7 @@
  *   mnlp/tensor.h  element types
  *   mnlp/io.h      locating a model; config.json; safetensors checkpoints
  *   mnlp/model.h   validating a model against its architecture
+ *   mnlp/lm.h      causal language models: forward, KV cache, generation
  *   mnlp/tokenizer.h  tokenizer.json: encode and decode
  *   mnlp/json.h    reading JSON (ids, messages, arguments)
  *   mnlp/template.h  chat templates: Jinja rendered as transformers does
@@ -18,6 +19,7 @@
 #include "mnlp/base.h"
 #include "mnlp/io.h"
 #include "mnlp/json.h"
+#include "mnlp/lm.h"
 #include "mnlp/model.h"
 #include "mnlp/template.h"
 #include "mnlp/tensor.h"

@@ -458,6 +458,191 @@ static void every_op_of_every_backend_matches_reference(void)
     }
 }
 
+/* ---- rope and attention against double precision ------------------------ */
+
+static float *random_floats(int64_t n, float scale, uint64_t *seed)
+{
+    float *f = malloc(sizeof(float) * (size_t)n);
+
+    for (int64_t i = 0; i < n; i++)
+        f[i] = test_randf(seed) * scale;
+    return f;
+}
+
+/* x[T, H, D] rotated over its first R dims, in place and out of place. */
+static void rope_matches_double(void)
+{
+    enum { T = 5, H = 3, D = 10, R = 8 };
+    uint64_t seed = 11;
+    float *x = random_floats(T * H * D, 2.0f, &seed), *cs = random_floats(T * R, 1.0f, &seed);
+    float *sn = random_floats(T * R, 1.0f, &seed), got[T * H * D];
+    int n_be;
+    const mn_backend *const *list = mn_backends(&n_be);
+
+    for (int b = 0; b < n_be; b++) {
+        for (int in_place = 0; in_place < 2; in_place++) {
+            mn_tensor *tx = upload(list[b], MNLP_DTYPE_F32, 3, (int64_t[]){T, H, D}, x);
+            mn_tensor *tc = upload(list[b], MNLP_DTYPE_F32, 2, (int64_t[]){T, R}, cs);
+            mn_tensor *ts = upload(list[b], MNLP_DTYPE_F32, 2, (int64_t[]){T, R}, sn);
+            mn_tensor *to = in_place ? tx : upload(list[b], MNLP_DTYPE_F32, 3,
+                                                   (int64_t[]){T, H, D}, NULL);
+
+            CHECK_OK(mn_op_rope(tx, tc, ts, to));
+            mn_tensor_read(to, got, sizeof got);
+            for (int t = 0; t < T; t++)
+                for (int h = 0; h < H; h++)
+                    for (int i = 0; i < D; i++) {
+                        const float *xr = x + (t * H + h) * D;
+                        int j = i < R / 2 ? i + R / 2 : i - R / 2;
+                        double rot = i < R / 2 ? -(double)xr[j] : xr[j];
+                        double want = i >= R ? xr[i]
+                                             : xr[i] * (double)cs[t * R + i] +
+                                                   rot * sn[t * R + i];
+                        double bound = i >= R ? 0 : 3 * ldexp(1, -24) *
+                                       (fabs(xr[i] * (double)cs[t * R + i]) +
+                                        fabs(rot * sn[t * R + i]));
+
+                        if (fabs(got[(t * H + h) * D + i] - want) > bound)
+                            test_fail(__FILE__, __LINE__, "rope on %s: [%d,%d,%d] = %.9g, "
+                                      "exact %.9g", list[b]->name, t, h, i,
+                                      got[(t * H + h) * D + i], want);
+                    }
+            if (!in_place)
+                mn_tensor_free(to);
+            mn_tensor_free(tx);
+            mn_tensor_free(tc);
+            mn_tensor_free(ts);
+        }
+    }
+    free(x);
+    free(cs);
+    free(sn);
+}
+
+typedef struct attn_case {
+    const char *name;
+    int64_t tq, tk, hq, hkv, d;
+    bool causal, masked;
+} attn_case;
+
+/* The exact attention of one query row and head, and its error bound: the
+ * summation bound of softmax . v plus the score errors carried through exp. */
+static void attention_exact(const attn_case *c, const float *q, const float *k, const float *v,
+                            const float *mask, float scale, int64_t i, int64_t h, double *val,
+                            double *bound)
+{
+    int64_t kvh = h / (c->hq / c->hkv), visible = c->tk;
+    double s[64], mx = -INFINITY, sum = 0, smax = 0;
+
+    if (c->causal && i + c->tk - c->tq + 1 < visible)
+        visible = i + c->tk - c->tq + 1;
+    for (int64_t j = 0; j < visible; j++) {
+        double dot = 0, mag = 0;
+
+        for (int64_t t = 0; t < c->d; t++) {
+            dot += (double)q[(i * c->hq + h) * c->d + t] * k[(j * c->hkv + kvh) * c->d + t];
+            mag += fabs((double)q[(i * c->hq + h) * c->d + t] *
+                        k[(j * c->hkv + kvh) * c->d + t]);
+        }
+        s[j] = dot * scale + (mask ? mask[i * c->tk + j] : 0);
+        smax = fmax(smax, mag * scale);
+        mx = fmax(mx, s[j]);
+    }
+    for (int64_t j = 0; j < visible; j++)
+        sum += exp(s[j] - mx);
+    for (int64_t t = 0; t < c->d; t++) {
+        double acc = 0, mag = 0;
+
+        for (int64_t j = 0; j < visible && sum > 0; j++) {
+            double p = exp(s[j] - mx) / sum;
+
+            acc += p * v[(j * c->hkv + kvh) * c->d + t];
+            mag += p * fabs((double)v[(j * c->hkv + kvh) * c->d + t]);
+        }
+        val[t] = acc;
+        bound[t] = ldexp(1, -24) * mag * (double)(visible + 16 + 4 * (c->d + 4) * (smax + 1));
+    }
+}
+
+static void attention_matches_double(void)
+{
+    static const attn_case cases_[] = {
+        {"prefill causal gqa", 6, 6, 4, 2, 16, true, false},
+        {"decode one query", 1, 9, 4, 1, 8, true, false},
+        {"chunk after cache", 3, 11, 2, 2, 8, true, false},
+        {"mask, not causal", 4, 5, 3, 3, 6, false, true},
+    };
+    int n_be;
+    const mn_backend *const *list = mn_backends(&n_be);
+
+    for (int ci = 0; ci < MN_COUNT(cases_); ci++) {
+        const attn_case *c = &cases_[ci];
+        uint64_t seed = 50 + (uint64_t)ci;
+        int64_t nq = c->tq * c->hq * c->d, nk = c->tk * c->hkv * c->d;
+        float *q = random_floats(nq, 2.0f, &seed), *k = random_floats(nk, 2.0f, &seed);
+        float *v = random_floats(nk, 1.0f, &seed), *mask = random_floats(c->tq * c->tk, 1.0f,
+                                                                          &seed);
+        float *got = malloc(sizeof(float) * (size_t)nq);
+        float scale = 1.0f / sqrtf((float)c->d);
+
+        for (int64_t j = 0; j < c->tq * c->tk; j += 3)
+            mask[j] = -INFINITY; /* padding: the key is hidden */
+        for (int b = 0; b < n_be; b++) {
+            mn_tensor *tq = upload(list[b], MNLP_DTYPE_F32, 3, (int64_t[]){c->tq, c->hq, c->d}, q);
+            mn_tensor *tk = upload(list[b], MNLP_DTYPE_F32, 3, (int64_t[]){c->tk, c->hkv, c->d}, k);
+            mn_tensor *tv = upload(list[b], MNLP_DTYPE_F32, 3, (int64_t[]){c->tk, c->hkv, c->d}, v);
+            mn_tensor *tm = c->masked ? upload(list[b], MNLP_DTYPE_F32, 2,
+                                               (int64_t[]){c->tq, c->tk}, mask) : NULL;
+            mn_tensor *to = upload(list[b], MNLP_DTYPE_F32, 3, (int64_t[]){c->tq, c->hq, c->d},
+                                   NULL);
+
+            CHECK_OK(mn_op_attention(tq, tk, tv, tm, scale, c->causal, to));
+            mn_tensor_read(to, got, sizeof(float) * (size_t)nq);
+            for (int64_t i = 0; i < c->tq; i++)
+                for (int64_t h = 0; h < c->hq; h++) {
+                    double val[64], bound[64];
+
+                    attention_exact(c, q, k, v, c->masked ? mask : NULL, scale, i, h, val,
+                                    bound);
+                    for (int64_t t = 0; t < c->d; t++)
+                        if (fabs(got[(i * c->hq + h) * c->d + t] - val[t]) > bound[t])
+                            test_fail(__FILE__, __LINE__, "%s on %s: [%lld,%lld,%lld] = %.9g, "
+                                      "exact %.9g, bound %.3g", c->name, list[b]->name,
+                                      (long long)i, (long long)h, (long long)t,
+                                      got[(i * c->hq + h) * c->d + t], val[t], bound[t]);
+                }
+            mn_tensor_free(tq);
+            mn_tensor_free(tk);
+            mn_tensor_free(tv);
+            mn_tensor_free(tm);
+            mn_tensor_free(to);
+        }
+        free(q);
+        free(k);
+        free(v);
+        free(mask);
+        free(got);
+    }
+}
+
+/* A view of rows shares the buffer and starts at the row's byte offset. */
+static void rows_view_borrows_the_buffer(void)
+{
+    mn_tensor *t = upload(mn_backend_cpu(), MNLP_DTYPE_F32, 2, (int64_t[]){4, 6}, NULL);
+    mn_tensor v;
+
+    CHECK_OK(mn_tensor_rows(t, 1, 2, 3, (int64_t[]){2, 2, 3}, &v));
+    CHECK(v.buffer == t->buffer && v.offset == 6 * sizeof(float));
+    CHECK(mn_tensor_data(&v) == (float *)mn_tensor_data(t) + 6);
+    CHECK_INT(v.stride[0], 6);
+    CHECK_OK(mn_tensor_rows(t, 4, 0, 0, NULL, &v));
+    CHECK_INT(v.shape[0], 0);
+    CHECK_ERR(mn_tensor_rows(t, 3, 2, 0, NULL, &v), MNLP_ERR_INVALID_ARGUMENT, "rows [3, 5)");
+    CHECK_ERR(mn_tensor_rows(t, 0, 2, 2, (int64_t[]){2, 5}, &v), MNLP_ERR_INVALID_ARGUMENT,
+              "cannot take that shape");
+    mn_tensor_free(t);
+}
+
 static void op_shape_errors_name_the_operand(void)
 {
     const mn_backend *be = mn_backend_cpu();
@@ -483,4 +668,6 @@ TEST_SUITE(tensor, T(dtype_names_round_trip), T(f16_bf16_round_trip_exhaustive),
            T(f32_to_f16_rounds_to_nearest_even), T(f8_formats_decode_per_spec),
            T(to_f32_converts_integers_and_bool), T(tensor_shape_and_strides),
            T(wrap_borrows_memory), T(device_memory_is_not_host_visible),
-           T(every_op_of_every_backend_matches_reference), T(op_shape_errors_name_the_operand));
+           T(every_op_of_every_backend_matches_reference), T(rope_matches_double),
+           T(attention_matches_double), T(rows_view_borrows_the_buffer),
+           T(op_shape_errors_name_the_operand));

@@ -1,4 +1,4 @@
-# Unpacks every tests/fixtures/tokenizers/*.tar.xz into DEST (ctest fixture setup).
+# Unpacks every SRC/*.tar.xz into DEST (ctest fixture setup).
 file(MAKE_DIRECTORY "${DEST}")
 file(GLOB archives "${SRC}/*.tar.xz")
 foreach(archive ${archives})

@@ -42,4 +42,8 @@ bool mn_config_has(const mnlp_config *config, const char *field);
 /* The file name used in messages ("config.json"). */
 const char *mn_config_name(const mnlp_config *config);
 
+/* generation_config.json of folder dir parsed into *out, or *out NULL when
+ * the folder has none; a file that is not a JSON object is an error. */
+mnlp_status mn_generation_config_load(const char *dir, mn_json_doc **out);
+
 #endif

@@ -59,6 +59,8 @@ typedef struct mn_arch {
      * (its _keys_to_ignore_on_load_unexpected): a name matches when it
      * ends with one of these suffixes. */
     const char *const *ignored_suffixes;
+    /* The causal LM forward (models/lm.h), NULL when not built yet. */
+    const struct mn_lm_ops *causal_lm;
 } mn_arch;
 
 /* The architecture for a model_type, or NULL. */

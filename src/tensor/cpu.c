@@ -77,6 +77,28 @@ static mnlp_status fast_linear(const mn_tensor *x, const mn_tensor *w, const mn_
     return MNLP_OK;
 }
 
+/* Attention rows (one query position, one head) are independent. */
+static void attention_task(void *ctx, int task)
+{
+    const mn_attention_args *a = ctx;
+    int64_t i = task / a->hq, h = task % a->hq;
+
+    mn_attention_row(a, i, h, a->out + (i * a->hq + h) * a->d);
+}
+
+static mnlp_status fast_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                                  const mn_tensor *mask, float scale, bool causal,
+                                  mn_tensor *out)
+{
+    mn_attention_args a;
+
+    mn_attention_args_init(q, k, v, mask, scale, causal, out, &a);
+    if (a.tq * a.hq > INT32_MAX)
+        return mn_errorf(MNLP_ERR_LIMIT, "attention: %lld query rows", (long long)(a.tq * a.hq));
+    mn_parallel_for((int)(a.tq * a.hq), attention_task, &a);
+    return MNLP_OK;
+}
+
 static float dot_f32_portable(const float *x, const void *w, int64_t n)
 {
     return mn_dot_portable(x, w, n);
@@ -90,6 +112,7 @@ static void init_fast(void)
 
     fast_ops = mn_cpu_ref_ops;
     fast_ops.linear = fast_linear;
+    fast_ops.attention = fast_attention;
     kernels = simd ? *simd : (mn_dot_kernels){"portable", dot_f32_portable, NULL, NULL};
     mn_info("cpu backend: %s kernels, %d threads", kernels.name, mnlp_num_threads());
 }

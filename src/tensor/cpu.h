@@ -25,6 +25,26 @@ typedef struct mn_dot_kernels {
     mn_dot_fn f32, f16, bf16; /* NULL: not provided by this set */
 } mn_dot_kernels;
 
+/* One head of one position through rope: see mn_ops.rope. */
+void mn_rope_row(const float *x, const float *cos, const float *sin, int64_t half, int64_t d,
+                 float *out);
+
+/* The operands of an attention call, as host pointers and sizes. */
+typedef struct mn_attention_args {
+    const float *q, *k, *v, *mask;
+    float *out;
+    int64_t tq, tk, hq, hkv, d, group;
+    float scale;
+    bool causal;
+} mn_attention_args;
+
+void mn_attention_args_init(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                            const mn_tensor *mask, float scale, bool causal, mn_tensor *out,
+                            mn_attention_args *a);
+
+/* Query i, head h of an attention call into o[D]. */
+void mn_attention_row(const mn_attention_args *a, int64_t i, int64_t h, float *o);
+
 float mn_dot_portable(const float *a, const float *b, int64_t n);
 
 /* The AVX2 kernels, or NULL when this build or this CPU lacks them. */

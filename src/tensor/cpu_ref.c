@@ -82,6 +82,21 @@ float mn_dot_portable(const float *a, const float *b, int64_t n)
     return sum;
 }
 
+void mn_rope_row(const float *x, const float *cos, const float *sin, int64_t half, int64_t d,
+                 float *out)
+{
+    /* rotate_half(x) is (-x2, x1) over the rotated dims; read both halves
+     * before writing, since out may be x. */
+    for (int64_t i = 0; i < half; i++) {
+        float x1 = x[i], x2 = x[i + half];
+
+        out[i] = x1 * cos[i] - x2 * sin[i];
+        out[i + half] = x2 * cos[i + half] + x1 * sin[i + half];
+    }
+    if (out != x)
+        memcpy(out + 2 * half, x + 2 * half, sizeof(float) * (size_t)(d - 2 * half));
+}
+
 static mnlp_status ref_linear(const mn_tensor *x, const mn_tensor *w, const mn_tensor *bias,
                               mn_tensor *out)
 {
@@ -200,6 +215,83 @@ static mnlp_status ref_to_f32(const mn_tensor *x, mn_tensor *out)
     return MNLP_OK;
 }
 
+static mnlp_status ref_rope(const mn_tensor *x, const mn_tensor *cos, const mn_tensor *sin,
+                            mn_tensor *out)
+{
+    int64_t t_len = x->shape[0], heads = x->shape[1], d = x->shape[2];
+    int64_t half = cos->shape[1] / 2;
+
+    for (int64_t t = 0; t < t_len; t++) {
+        const float *c = f32(cos) + t * 2 * half, *s = f32(sin) + t * 2 * half;
+
+        for (int64_t h = 0; h < heads; h++) {
+            const float *xr = f32(x) + (t * heads + h) * d;
+            float *o = f32_out(out) + (t * heads + h) * d;
+
+            mn_rope_row(xr, c, s, half, d, o);
+        }
+    }
+    return MNLP_OK;
+}
+
+/* Softmax weights need the row's max and sum; recomputing the dot products
+ * in three passes keeps the op free of scratch memory. */
+void mn_attention_row(const mn_attention_args *a, int64_t i, int64_t h, float *o)
+{
+    int64_t d = a->d, kvh = h / a->group, visible = a->tk;
+    const float *q = a->q + (i * a->hq + h) * d;
+    const float *mask = a->mask ? a->mask + i * a->tk : NULL;
+    float max = -INFINITY, sum = 0.0f;
+
+    if (a->causal)
+        visible = i + a->tk - a->tq + 1 < a->tk ? i + a->tk - a->tq + 1 : a->tk;
+    for (int64_t j = 0; j < visible; j++) {
+        float s = mn_dot_portable(q, a->k + (j * a->hkv + kvh) * d, d) * a->scale +
+                  (mask ? mask[j] : 0.0f);
+
+        max = s > max ? s : max;
+    }
+    for (int64_t j = 0; j < visible && max > -INFINITY; j++)
+        sum += expf(mn_dot_portable(q, a->k + (j * a->hkv + kvh) * d, d) * a->scale +
+                    (mask ? mask[j] : 0.0f) - max);
+    memset(o, 0, sizeof(float) * (size_t)d);
+    if (!(sum > 0.0f))
+        return;
+    for (int64_t j = 0; j < visible; j++) {
+        float p = expf(mn_dot_portable(q, a->k + (j * a->hkv + kvh) * d, d) * a->scale +
+                       (mask ? mask[j] : 0.0f) - max) / sum;
+        const float *v = a->v + (j * a->hkv + kvh) * d;
+
+        for (int64_t c = 0; c < d; c++)
+            o[c] += p * v[c];
+    }
+}
+
+void mn_attention_args_init(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                            const mn_tensor *mask, float scale, bool causal, mn_tensor *out,
+                            mn_attention_args *a)
+{
+    *a = (mn_attention_args){
+        .q = f32(q), .k = f32(k), .v = f32(v), .mask = mask ? f32(mask) : NULL,
+        .out = f32_out(out), .tq = q->shape[0], .tk = k->shape[0], .hq = q->shape[1],
+        .hkv = k->shape[1], .d = q->shape[2], .group = q->shape[1] / k->shape[1],
+        .scale = scale, .causal = causal,
+    };
+}
+
+static mnlp_status ref_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                                 const mn_tensor *mask, float scale, bool causal,
+                                 mn_tensor *out)
+{
+    mn_attention_args a;
+
+    mn_attention_args_init(q, k, v, mask, scale, causal, out, &a);
+    for (int64_t i = 0; i < a.tq; i++)
+        for (int64_t h = 0; h < a.hq; h++)
+            mn_attention_row(&a, i, h, a.out + (i * a.hq + h) * a.d);
+    return MNLP_OK;
+}
+
 const mn_ops mn_cpu_ref_ops = {
     .linear = ref_linear,
     .rms_norm = ref_rms_norm,
@@ -209,6 +301,8 @@ const mn_ops mn_cpu_ref_ops = {
     .silu = ref_silu,
     .get_rows = ref_get_rows,
     .to_f32 = ref_to_f32,
+    .rope = ref_rope,
+    .attention = ref_attention,
 };
 
 static const mn_backend cpu_ref = {

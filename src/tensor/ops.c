@@ -203,3 +203,51 @@ mnlp_status mn_op_to_f32(const mn_tensor *x, mn_tensor *out)
     OPERANDS(to_f32, x, out);
     return ops->to_f32(x, out);
 }
+
+static bool all_f32(const mn_tensor *const *ts, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (ts[i] && ts[i]->dtype != MNLP_DTYPE_F32)
+            return false;
+    return true;
+}
+
+mnlp_status mn_op_rope(const mn_tensor *x, const mn_tensor *cos, const mn_tensor *sin,
+                       mn_tensor *out)
+{
+    const char *op = "rope";
+    const mn_tensor *all[] = {x, cos, sin, out};
+    mnlp_status st;
+    const mn_ops *ops;
+
+    if ((st = need(all_f32(all, MN_COUNT(all)), op, "x, cos, sin and out must be F32")) ||
+        (st = need(x->ndim == 3 && same_shape(x, out), op, "x and out must be [T, H, D]")) ||
+        (st = need(cos->ndim == 2 && same_shape(cos, sin) && cos->shape[0] == x->shape[0], op,
+                   "cos and sin must be [T, R] with x's T")) ||
+        (st = need(cos->shape[1] % 2 == 0 && cos->shape[1] <= x->shape[2], op,
+                   "the rotary dims R must be even and at most D")))
+        return st;
+    OPERANDS(rope, x, cos, sin, out);
+    return ops->rope(x, cos, sin, out);
+}
+
+mnlp_status mn_op_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                            const mn_tensor *mask, float scale, bool causal, mn_tensor *out)
+{
+    const char *op = "attention";
+    const mn_tensor *all[] = {q, k, v, mask, out};
+    mnlp_status st;
+    const mn_ops *ops;
+
+    if ((st = need(all_f32(all, MN_COUNT(all)), op, "q, k, v, mask and out must be F32")) ||
+        (st = need(q->ndim == 3 && k->ndim == 3 && same_shape(k, v) && same_shape(q, out), op,
+                   "q and out must be [Tq, Hq, D], k and v [Tk, Hkv, D]")) ||
+        (st = need(k->shape[2] == q->shape[2], op, "q and k differ in head size")) ||
+        (st = need(k->shape[1] > 0 && q->shape[1] % k->shape[1] == 0, op,
+                   "query heads must be a multiple of key/value heads")) ||
+        (st = need(!mask || (mask->ndim == 2 && mask->shape[0] == q->shape[0] &&
+                             mask->shape[1] == k->shape[0]), op, "mask must be [Tq, Tk]")))
+        return st;
+    OPERANDS(attention, q, k, v, out, mask);
+    return ops->attention(q, k, v, mask, scale, causal, out);
+}

@@ -33,6 +33,7 @@ const char *mn_shape_str(int ndim, const int64_t *shape, char *buf, size_t size)
 static mnlp_status set_shape(mn_tensor *t, mnlp_dtype dtype, int ndim, const int64_t *shape)
 {
     char buf[128];
+    int64_t stride = 1;
 
     if (ndim < 0 || ndim > MN_MAX_DIMS)
         return mn_errorf(MNLP_ERR_UNSUPPORTED, "tensor rank %d exceeds %d", ndim, MN_MAX_DIMS);
@@ -41,10 +42,10 @@ static mnlp_status set_shape(mn_tensor *t, mnlp_dtype dtype, int ndim, const int
                          mn_shape_str(ndim, shape, buf, sizeof buf));
     t->dtype = dtype;
     t->ndim = ndim;
-    for (int i = ndim - 1, stride = 1; i >= 0; i--) {
+    for (int i = ndim - 1; i >= 0; i--) {
         t->shape[i] = shape[i];
         t->stride[i] = stride;
-        stride *= (int)(shape[i] ? shape[i] : 1);
+        stride *= shape[i] ? shape[i] : 1;
     }
     return MNLP_OK;
 }
@@ -168,4 +169,30 @@ mnlp_status mn_tensor_read(const mn_tensor *t, void *dst, size_t n)
     mnlp_status st = check_copy(t, n);
 
     return st ? st : t->buffer->backend->read(t->buffer, t->offset, dst, n);
+}
+
+mnlp_status mn_tensor_rows(const mn_tensor *t, int64_t row0, int64_t n, int ndim,
+                           const int64_t *shape, mn_tensor *out)
+{
+    int64_t row_elems = t->ndim && t->shape[0] ? mn_tensor_numel(t) / t->shape[0] : 0;
+    int64_t dims[MN_MAX_DIMS];
+
+    if (!t->ndim || !mn_tensor_is_contiguous(t) || row0 < 0 || n < 0 || row0 > t->shape[0] ||
+        n > t->shape[0] - row0)
+        return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "rows [%lld, %lld) of a tensor with %lld",
+                         (long long)row0, (long long)(row0 + n),
+                         (long long)(t->ndim ? t->shape[0] : 0));
+    if (!shape) {
+        ndim = t->ndim;
+        memcpy(dims, t->shape, sizeof(int64_t) * (size_t)ndim);
+        dims[0] = n;
+        shape = dims;
+    }
+    if (ndim < 1 || ndim > MN_MAX_DIMS || mn_shape_numel(ndim, shape) != n * row_elems)
+        return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "a view of %lld rows of %lld elements "
+                         "cannot take that shape", (long long)n, (long long)row_elems);
+    *out = *t;
+    set_shape(out, t->dtype, ndim, shape);
+    out->offset = t->offset + (size_t)(row0 * row_elems) * mnlp_dtype_size(t->dtype);
+    return MNLP_OK;
 }

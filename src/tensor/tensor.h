@@ -57,6 +57,20 @@ typedef struct mn_ops {
     mnlp_status (*get_rows)(const mn_tensor *table, const mn_tensor *ids, mn_tensor *out);
     /* out = x converted to F32 (any dtype in). */
     mnlp_status (*to_f32)(const mn_tensor *x, mn_tensor *out);
+    /* Rotary position embedding, transformers' apply_rotary_pos_emb: x[T, H, D],
+     * cos and sin [T, R] (R even, R <= D), all F32. The first R dims of each
+     * head become x * cos + rotate_half(x) * sin; the rest are copied. out may
+     * be x. */
+    mnlp_status (*rope)(const mn_tensor *x, const mn_tensor *cos, const mn_tensor *sin,
+                        mn_tensor *out);
+    /* Scaled dot-product attention: q[Tq, Hq, D], k and v [Tk, Hkv, D], out
+     * [Tq, Hq, D], all F32. Query head h reads key/value head h / (Hq / Hkv),
+     * as transformers' repeat_kv. Scores are q.k * scale, plus mask[Tq, Tk]
+     * (F32, additive) when given; causal hides key j from query i when
+     * j > i + Tk - Tq (the queries are the last Tq positions). A query that
+     * sees no key gets zeros. */
+    mnlp_status (*attention)(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                             const mn_tensor *mask, float scale, bool causal, mn_tensor *out);
 } mn_ops;
 
 struct mn_backend {
@@ -100,6 +114,16 @@ mnlp_status mn_tensor_wrap(mnlp_dtype dtype, int ndim, const int64_t *shape,
 
 void mn_tensor_free(mn_tensor *t);
 
+/*
+ * Rows [row0, row0 + n) of a contiguous tensor, seen as a contiguous tensor
+ * of shape [n, cols...] where cols are the remaining dims of t, or ndim/shape
+ * when given (same element count). The view borrows t's buffer: it is a
+ * value, never freed, and valid while t lives. Out-of-range rows or a shape
+ * of another size are an MNLP_ERR_INVALID_ARGUMENT.
+ */
+mnlp_status mn_tensor_rows(const mn_tensor *t, int64_t row0, int64_t n, int ndim,
+                           const int64_t *shape, mn_tensor *out);
+
 int64_t mn_tensor_numel(const mn_tensor *t);
 size_t mn_tensor_nbytes(const mn_tensor *t);
 bool mn_tensor_is_contiguous(const mn_tensor *t);
@@ -129,5 +153,9 @@ mnlp_status mn_op_mul(const mn_tensor *a, const mn_tensor *b, mn_tensor *out);
 mnlp_status mn_op_silu(const mn_tensor *x, mn_tensor *out);
 mnlp_status mn_op_get_rows(const mn_tensor *table, const mn_tensor *ids, mn_tensor *out);
 mnlp_status mn_op_to_f32(const mn_tensor *x, mn_tensor *out);
+mnlp_status mn_op_rope(const mn_tensor *x, const mn_tensor *cos, const mn_tensor *sin,
+                       mn_tensor *out);
+mnlp_status mn_op_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                            const mn_tensor *mask, float scale, bool causal, mn_tensor *out);
 
 #endif

@@ -1,0 +1,118 @@
+/*
+ * The blocks decoder architectures share, parameterised by config values:
+ * linear layers, RMSNorm, the rotary embedding with every rope_scaling rule
+ * of transformers 4.47, attention over a KV cache, and the gated MLP. A
+ * model file fills these structs from its checkpoint and stacks them.
+ *
+ * Weights are borrowed (the model owns them); activations are tensors the
+ * caller passes in, so that a block never allocates while decoding.
+ */
+#ifndef MN_NN_H
+#define MN_NN_H
+
+#include "io/io.h"
+#include "tensor/tensor.h"
+
+/* ---- Rotary position embedding (modeling_rope_utils.py) ----------------- */
+
+typedef enum mn_rope_type {
+    MN_ROPE_DEFAULT,
+    MN_ROPE_LINEAR,
+    MN_ROPE_DYNAMIC,
+    MN_ROPE_YARN,
+    MN_ROPE_LONGROPE,
+    MN_ROPE_LLAMA3,
+} mn_rope_type;
+
+typedef struct mn_rope {
+    mn_rope_type type;
+    int64_t dim;                      /* rotated dims per head, even */
+    double theta;                     /* rope_theta */
+    double factor;                    /* rope_scaling.factor (dynamic) */
+    int64_t max_position_embeddings;
+    float attention_factor;           /* cos and sin are multiplied by it */
+    float *inv_freq;                  /* [dim / 2], fixed at load */
+} mn_rope;
+
+/*
+ * Read rope_theta, max_position_embeddings and rope_scaling from config for
+ * dim rotated dims, and compute the inverse frequencies as the matching
+ * _compute_*_parameters does (in float32, as transformers does). Unknown
+ * types and malformed keys are an MNLP_ERR_UNSUPPORTED naming the key.
+ */
+mnlp_status mn_rope_init(mn_rope *rope, const mnlp_config *config, int64_t dim);
+void mn_rope_free(mn_rope *rope);
+
+/*
+ * cos and sin [n, dim] for positions[0..n), as LlamaRotaryEmbedding.forward
+ * returns them (the frequencies repeated over both halves, times the
+ * attention factor). Dynamic NTK scaling recomputes the frequencies from the
+ * largest position of the call, into scratch[dim / 2].
+ */
+void mn_rope_tables(const mn_rope *rope, const int64_t *positions, int64_t n, float *scratch,
+                    float *cos, float *sin);
+
+/* ---- Linear and norms -------------------------------------------------- */
+
+typedef struct mn_linear {
+    const mn_tensor *weight;          /* [out, in], F32, F16 or BF16 */
+    const mn_tensor *bias;            /* [out] or NULL */
+} mn_linear;
+
+mnlp_status mn_linear_forward(const mn_linear *l, const mn_tensor *x, mn_tensor *out);
+
+typedef struct mn_rms_norm {
+    const mn_tensor *weight;          /* [hidden], F32 */
+    float eps;
+} mn_rms_norm;
+
+mnlp_status mn_rms_norm_forward(const mn_rms_norm *n, const mn_tensor *x, mn_tensor *out);
+
+/* ---- Activations -------------------------------------------------------- */
+
+typedef enum mn_activation {
+    MN_ACT_SILU,
+} mn_activation;
+
+/* The activation named by a config's hidden_act (transformers' ACT2FN key);
+ * MNLP_ERR_UNSUPPORTED for one mnlp does not run yet. */
+mnlp_status mn_activation_parse(const char *name, mn_activation *out);
+
+/* ---- Attention with a KV cache ----------------------------------------- */
+
+typedef struct mn_attention {
+    mn_linear q_proj, k_proj, v_proj, o_proj;
+    int64_t num_heads, num_key_value_heads, head_dim;
+    float scale;                      /* 1 / sqrt(head_dim) for Llama */
+} mn_attention;
+
+/* Working memory of one attention call: two [T, num_heads * head_dim]. */
+typedef struct mn_attention_scratch {
+    mn_tensor *query, *context;
+} mn_attention_scratch;
+
+/*
+ * Self-attention of x[T, hidden] at cache positions [past, past + T): the
+ * new keys and values are written, rotated, into rows past.. of key_cache
+ * and value_cache ([max, num_key_value_heads * head_dim]); every query then
+ * attends causally to rows [0, past + T). cos and sin are [T, rotary dims].
+ * out is [T, hidden].
+ */
+mnlp_status mn_attention_forward(const mn_attention *a, const mn_tensor *x, const mn_tensor *cos,
+                                 const mn_tensor *sin, mn_tensor *key_cache,
+                                 mn_tensor *value_cache, int64_t past,
+                                 const mn_attention_scratch *scratch, mn_tensor *out);
+
+/* ---- Gated MLP (LlamaMLP) --------------------------------------------- */
+
+typedef struct mn_gated_mlp {
+    mn_linear gate_proj, up_proj, down_proj;
+    mn_activation act;
+} mn_gated_mlp;
+
+/* out = down_proj(act(gate_proj(x)) * up_proj(x)); gate and up are
+ * [T, intermediate] working memory. */
+mnlp_status mn_gated_mlp_forward(const mn_gated_mlp *m, const mn_tensor *x, mn_tensor *gate,
+                                 mn_tensor *up, mn_tensor *out);
+
+#endif
