@@ -112,6 +112,23 @@ expect chat_template_none 1 'the model has no chat template' -- \
 expect chat_template_bad_date 2 'is not YYYY-MM-DD' -- \
     "$mnlp" chat-template "$src/models/stories260K" --date 2024-13-01
 
+# --- run: the bundled model's greedy story -----------------------------------
+# full_text of the greedy_200 case (the first case), as transformers generated
+# and decoded it.
+grep -m1 '"full_text": ' "$src/tests/fixtures/stories260K/reference.json" |
+    sed -E 's/^ *"full_text": "(.*)",?$/\1/' >"$tmp/story.json"
+printf '%b\n' "$(sed 's/\\"/"/g' "$tmp/story.json")" >"$tmp/story_want.txt"
+if "$mnlp" run "$src/models/stories260K" "Once upon a time" >"$tmp/story_got.txt" &&
+    [ -s "$tmp/story_want.txt" ] && cmp -s "$tmp/story_got.txt" "$tmp/story_want.txt"; then
+    ok run_story
+else
+    bad run_story "output differs from reference.json greedy_200 full_text"
+fi
+expect run_no_prompt 2 'no PROMPT given' -- "$mnlp" run "$src/models/stories260K"
+expect run_bad_count 2 'max-new-tokens x is not a count' -- \
+    "$mnlp" run "$src/models/stories260K" hi --max-new-tokens x
+expect run_extra_arg 2 'unexpected argument c' -- "$mnlp" run "$src/models/stories260K" a c
+
 # --- malformed checkpoints: one line on stderr, exit 1 --------------------
 entry='{"dtype":"F32","shape":[2],"data_offsets":'
 malformed() {

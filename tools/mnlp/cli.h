@@ -16,7 +16,7 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
 } cli_command;
 
-extern const cli_command cli_info, cli_tokenize, cli_detokenize, cli_chat_template;
+extern const cli_command cli_info, cli_tokenize, cli_detokenize, cli_chat_template, cli_run;
 
 /* Print "mnlp: error: <what>: <last error>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what);
@@ -25,17 +25,20 @@ int cli_fail(const char *what);
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...);
 
 /*
- * The arguments of a command on one model: MODEL, --revision REV (or
- * --revision=REV), and the boolean options named in flags[0..n) (NULL-
- * terminated lists of spellings, e.g. {"-v", "--verbose", NULL}), whose
- * values go to on[0..n). Returns CLI_OK or a usage error.
+ * The arguments of a command on one model: MODEL, then up to max_extra more
+ * positional arguments (extra[]), --revision REV (or --revision=REV), and the
+ * boolean options named in flags[0..n) (NULL-terminated lists of spellings,
+ * e.g. {"-v", "--verbose", NULL}), whose values go to on[0..n). Returns
+ * CLI_OK or a usage error.
  */
 typedef struct cli_model_args {
     const char *model, *revision;
+    const char *extra[4];
+    int n_extra;
 } cli_model_args;
 
 int cli_parse_model_args(const cli_command *cmd, int argc, char **argv,
-                         const char *const *const *flags, bool *on, int n,
+                         const char *const *const *flags, bool *on, int n, int max_extra,
                          cli_model_args *out);
 
 /* Load the tokenizer of MODEL (a folder or a cached repo id). */

@@ -78,7 +78,7 @@ static int run_chat_template(int argc, char **argv)
             rest[n_rest++] = argv[i];
         }
     }
-    rc = cli_parse_model_args(&cli_chat_template, n_rest, rest, NULL, NULL, 0, &args);
+    rc = cli_parse_model_args(&cli_chat_template, n_rest, rest, NULL, NULL, 0, 0, &args);
     if (rc == CLI_OK && date && !parse_date(date, &now))
         rc = cli_usage_error(&cli_chat_template, "--date %s is not YYYY-MM-DD[THH:MM:SS]", date);
     if (rc == CLI_OK)

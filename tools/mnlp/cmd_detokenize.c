@@ -59,7 +59,7 @@ static int run_detokenize(int argc, char **argv)
     int rc;
 
     if ((rc = cli_parse_model_args(&cli_detokenize, argc, argv, flags, &j.skip_special_tokens, 1,
-                                   &args)) != CLI_OK ||
+                                   0, &args)) != CLI_OK ||
         (rc = cli_open_tokenizer(args.model, args.revision, &j.tok)) != CLI_OK)
         return rc;
     rc = cli_each_line(decode_line, &j);

@@ -138,7 +138,7 @@ static int run_info(int argc, char **argv)
     mnlp_report *report = NULL;
     int rc = CLI_FAIL;
 
-    if ((rc = cli_parse_model_args(&cli_info, argc, argv, flags, &verbose, 1, &args)) != CLI_OK)
+    if ((rc = cli_parse_model_args(&cli_info, argc, argv, flags, &verbose, 1, 0, &args)) != CLI_OK)
         return rc;
     model = args.model;
     revision = args.revision;

@@ -53,7 +53,7 @@ static int run_tokenize(int argc, char **argv)
     job j = {NULL, true};
     int rc;
 
-    if ((rc = cli_parse_model_args(&cli_tokenize, argc, argv, flags, &plain, 1, &args)) !=
+    if ((rc = cli_parse_model_args(&cli_tokenize, argc, argv, flags, &plain, 1, 0, &args)) !=
             CLI_OK ||
         (rc = cli_open_tokenizer(args.model, args.revision, &j.tok)) != CLI_OK)
         return rc;

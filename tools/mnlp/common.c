@@ -14,7 +14,7 @@ static bool is_flag(const char *arg, const char *const *names)
 }
 
 int cli_parse_model_args(const cli_command *cmd, int argc, char **argv,
-                         const char *const *const *flags, bool *on, int n,
+                         const char *const *const *flags, bool *on, int n, int max_extra,
                          cli_model_args *out)
 {
     memset(out, 0, sizeof *out);
@@ -31,10 +31,12 @@ int cli_parse_model_args(const cli_command *cmd, int argc, char **argv,
             out->revision = argv[i] + 11;
         else if (argv[i][0] == '-' && argv[i][1])
             return cli_usage_error(cmd, "unknown option %s", argv[i]);
-        else if (out->model)
-            return cli_usage_error(cmd, "more than one MODEL");
-        else
+        else if (!out->model)
             out->model = argv[i];
+        else if (out->n_extra < max_extra && out->n_extra < 4)
+            out->extra[out->n_extra++] = argv[i];
+        else
+            return cli_usage_error(cmd, "unexpected argument %s", argv[i]);
     }
     if (!out->model)
         return cli_usage_error(cmd, "no MODEL given");

@@ -9,6 +9,7 @@ static const cli_command *const commands[] = {
     &cli_tokenize,
     &cli_detokenize,
     &cli_chat_template,
+    &cli_run,
 };
 
 static void print_help(FILE *out)
