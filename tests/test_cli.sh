@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The mnlp command line, end to end: usage, `mnlp info` on the bundled
 # model, one-line errors on malformed files, and a fake Hugging Face cache.
-# usage: test_cli.sh MNLP_BINARY SOURCE_DIR TOKENIZER_FIXTURES
+# usage: test_cli.sh MNLP_BINARY SOURCE_DIR TOKENIZER_FIXTURES ST_COMPARE
 set -u
 mnlp=$1
 src=$2
 fixtures=$3
+st_compare=$4
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -128,6 +129,22 @@ expect run_no_prompt 2 'no PROMPT given' -- "$mnlp" run "$src/models/stories260K
 expect run_bad_count 2 'max-new-tokens x is not a count' -- \
     "$mnlp" run "$src/models/stories260K" hi --max-new-tokens x
 expect run_extra_arg 2 'unexpected argument c' -- "$mnlp" run "$src/models/stories260K" a c
+
+# --- forward: the bundled model's logits and hidden states ------------------
+# Inputs and float64 references from reference.json; its stated tolerance
+# (atol 1e-4, rtol 1e-4) for the float32 computation.
+ref="$src/tests/fixtures/stories260K/reference.safetensors"
+if "$mnlp" forward "$src/models/stories260K" --input "$ref" --output "$tmp/fwd.safetensors" &&
+    "$st_compare" "$tmp/fwd.safetensors" "$ref" 1e-4 1e-4 logits hidden_states.0 \
+        hidden_states.3 hidden_states.5; then
+    ok forward
+else
+    bad forward "outputs differ from reference.safetensors"
+fi
+expect forward_no_output 2 'both --input and --output are needed' -- \
+    "$mnlp" forward "$src/models/stories260K" --input "$ref"
+expect forward_no_ids 1 'no tensor "input_ids"' -- \
+    "$mnlp" forward "$src/models/stories260K" --input "$tmp/fwd.safetensors" --output "$tmp/x"
 
 # --- malformed checkpoints: one line on stderr, exit 1 --------------------
 entry='{"dtype":"F32","shape":[2],"data_offsets":'

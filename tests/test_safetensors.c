@@ -1,6 +1,8 @@
 /* io/safetensors: strict validation of hand-made files, good and bad. */
 #include "test.h"
 
+#include "base/files.h"
+
 #include "io/safetensors.h"
 #include "st_build.h"
 
@@ -178,6 +180,50 @@ static void bundled_model_opens(void)
     mn_safetensors_free(st);
 }
 
-TEST_SUITE(safetensors, T(reads_tensors_dtypes_and_metadata), T(every_hf_dtype_is_known),
+/* A file the Python library wrote, read and written again, is the same bytes. */
+static void writer_reproduces_the_python_serializer(void)
+{
+    char path[4096], *orig = NULL, *again = NULL;
+    size_t orig_len = 0, again_len = 0;
+    mnlp_safetensors *st = NULL;
+    mnlp_tensor_out *outs = NULL;
+    size_t n = 0;
+    const char *dir = test_tmpdir();
+
+    snprintf(path, sizeof path, "%s/tests/fixtures/stories260K/reference.safetensors",
+             test_source_dir());
+    CHECK_OK(mnlp_safetensors_open(path, &st));
+    if (!st)
+        return;
+    n = mnlp_safetensors_count(st);
+    CHECK(n > 3);
+    outs = calloc(n, sizeof *outs);
+    for (size_t i = 0; outs && i < n; i++) {
+        mnlp_tensor_info info;
+
+        CHECK_OK(mnlp_safetensors_tensor(st, i, &info, &outs[i].data));
+        outs[i].name = info.name;
+        outs[i].dtype = info.dtype;
+        outs[i].ndim = info.ndim;
+        memcpy(outs[i].shape, info.shape, sizeof info.shape);
+    }
+    CHECK_OK(mnlp_safetensors_write(test_write(dir, "again.safetensors", "", 0), outs, n));
+    CHECK_OK(mn_read_file(path, 1u << 30, &orig, &orig_len));
+    snprintf(path, sizeof path, "%s/again.safetensors", dir);
+    CHECK_OK(mn_read_file(path, 1u << 30, &again, &again_len));
+    CHECK(orig && again && orig_len == again_len && memcmp(orig, again, orig_len) == 0);
+    /* A name given twice is refused. */
+    if (outs && n > 1) {
+        outs[1].name = outs[0].name;
+        CHECK_ERR(mnlp_safetensors_write(path, outs, n), MNLP_ERR_INVALID_ARGUMENT,
+                  "given twice");
+    }
+    mn_free(orig);
+    mn_free(again);
+    free(outs);
+    mnlp_safetensors_free(st);
+}
+
+TEST_SUITE(safetensors, T(writer_reproduces_the_python_serializer), T(reads_tensors_dtypes_and_metadata), T(every_hf_dtype_is_known),
            T(malformed_files_are_rejected_by_name), T(truncated_and_giant_headers_are_rejected),
            T(every_truncation_fails_cleanly), T(bundled_model_opens));

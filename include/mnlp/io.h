@@ -115,6 +115,34 @@ const char *mnlp_checkpoint_error(const mnlp_checkpoint *ckpt);
 /* The weight files, relative to dir ("model.safetensors"); NULL past the last. */
 const char *mnlp_checkpoint_file(const mnlp_checkpoint *ckpt, size_t i);
 
+/* ---- One safetensors file ------------------------------------------------ */
+
+typedef struct mnlp_safetensors mnlp_safetensors;
+
+/* Map and validate the file at path, as checkpoints are. Free with mnlp_safetensors_free. */
+mnlp_status mnlp_safetensors_open(const char *path, mnlp_safetensors **out);
+void mnlp_safetensors_free(mnlp_safetensors *st);
+
+/* Tensors in header order, or by name. *data (when data is not NULL) points
+ * into the mapping and may be unaligned; info->file is NULL. */
+size_t mnlp_safetensors_count(const mnlp_safetensors *st);
+mnlp_status mnlp_safetensors_tensor(const mnlp_safetensors *st, size_t i, mnlp_tensor_info *info,
+                                    const void **data);
+mnlp_status mnlp_safetensors_find(const mnlp_safetensors *st, const char *name,
+                                  mnlp_tensor_info *info, const void **data);
+
+typedef struct mnlp_tensor_out {
+    const char *name;
+    mnlp_dtype dtype;
+    int ndim;
+    int64_t shape[8];
+    const void *data;    /* the shape's bytes, little-endian, row-major */
+} mnlp_tensor_out;
+
+/* Write tensors to path as a safetensors file, as the Python library writes it
+ * (tensors in name order, header padded to 8 bytes). */
+mnlp_status mnlp_safetensors_write(const char *path, const mnlp_tensor_out *tensors, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

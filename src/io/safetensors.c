@@ -1,4 +1,5 @@
 #include "io/safetensors.h"
+#include "mnlp/io.h"
 
 #include "base/json.h"
 
@@ -300,4 +301,156 @@ const mn_st_tensor *mn_safetensors_find(const mn_safetensors *st, const char *na
         if (strcmp(st->tensors[i].name, name) == 0)
             return &st->tensors[i];
     return NULL;
+}
+
+/* ---- The public file API ------------------------------------------------ */
+
+struct mnlp_safetensors {
+    mn_safetensors *st;
+};
+
+mnlp_status mnlp_safetensors_open(const char *path, mnlp_safetensors **out)
+{
+    mnlp_safetensors *s = mn_calloc(1, sizeof *s);
+    mnlp_status rc;
+
+    *out = NULL;
+    if (!s)
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
+    if ((rc = mn_safetensors_open(path, &s->st)) != MNLP_OK) {
+        mn_free(s);
+        return rc;
+    }
+    *out = s;
+    return MNLP_OK;
+}
+
+void mnlp_safetensors_free(mnlp_safetensors *s)
+{
+    if (s) {
+        mn_safetensors_free(s->st);
+        mn_free(s);
+    }
+}
+
+size_t mnlp_safetensors_count(const mnlp_safetensors *s)
+{
+    return (size_t)s->st->n_tensors;
+}
+
+static void describe(const mn_st_tensor *t, mnlp_tensor_info *info, const void **data)
+{
+    memset(info, 0, sizeof *info);
+    info->name = t->name;
+    info->dtype = t->dtype;
+    info->ndim = t->ndim;
+    for (int d = 0; d < t->ndim && d < 8; d++)
+        info->shape[d] = t->shape[d];
+    info->nbytes = t->end - t->begin;
+    if (data)
+        *data = t->data;
+}
+
+mnlp_status mnlp_safetensors_tensor(const mnlp_safetensors *s, size_t i, mnlp_tensor_info *info,
+                                    const void **data)
+{
+    if (i >= (size_t)s->st->n_tensors)
+        return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "tensor index %zu of %d", i,
+                         s->st->n_tensors);
+    describe(&s->st->tensors[i], info, data);
+    return MNLP_OK;
+}
+
+mnlp_status mnlp_safetensors_find(const mnlp_safetensors *s, const char *name,
+                                  mnlp_tensor_info *info, const void **data)
+{
+    const mn_st_tensor *t = mn_safetensors_find(s->st, name);
+
+    if (!t)
+        return mn_errorf(MNLP_ERR_NOT_FOUND, "%s: no tensor \"%s\"", s->st->path, name);
+    describe(t, info, data);
+    return MNLP_OK;
+}
+
+/*
+ * The header the Python serializer writes: tensors in name order (it sorts
+ * by alignment first, and every dtype here keeps 8-byte alignment when the
+ * data section starts aligned), data packed in that order, the header
+ * padded with spaces to a multiple of 8 bytes.
+ */
+static int out_by_name(const void *a, const void *b)
+{
+    return strcmp((*(const mnlp_tensor_out *const *)a)->name,
+                  (*(const mnlp_tensor_out *const *)b)->name);
+}
+
+static uint64_t tensor_bytes(const mnlp_tensor_out *t)
+{
+    uint64_t n = mnlp_dtype_size(t->dtype);
+
+    for (int d = 0; d < t->ndim; d++)
+        n *= (uint64_t)t->shape[d];
+    return n;
+}
+
+mnlp_status mnlp_safetensors_write(const char *path, const mnlp_tensor_out *tensors, size_t n)
+{
+    const mnlp_tensor_out **order = mn_calloc(n ? n : 1, sizeof *order);
+    mn_sb header = {0};
+    uint64_t offset = 0, len;
+    unsigned char len_le[8];
+    mnlp_status rc = MNLP_OK;
+    FILE *f = NULL;
+
+    if (!order)
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (!tensors[i].name || !*tensors[i].name || tensors[i].ndim < 0 ||
+            tensors[i].ndim > 8 || !mnlp_dtype_size(tensors[i].dtype)) {
+            mn_free(order);
+            return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "%s: tensor %zu is not describable",
+                             path, i);
+        }
+        order[i] = &tensors[i];
+    }
+    qsort(order, n, sizeof *order, out_by_name);
+    mn_sb_puts(&header, "{");
+    for (size_t i = 0; i < n; i++) {
+        const mnlp_tensor_out *t = order[i];
+
+        if (i && strcmp(order[i - 1]->name, t->name) == 0)
+            rc = mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "%s: tensor \"%s\" given twice", path,
+                           t->name);
+        mn_sb_puts(&header, i ? "," : "");
+        mn_json_write_string(&header, t->name, strlen(t->name), false);
+        mn_sb_printf(&header, ":{\"dtype\":\"%s\",\"shape\":[", mnlp_dtype_name(t->dtype));
+        for (int d = 0; d < t->ndim; d++)
+            mn_sb_printf(&header, "%s%lld", d ? "," : "", (long long)t->shape[d]);
+        len = tensor_bytes(t);
+        mn_sb_printf(&header, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)offset,
+                     (unsigned long long)(offset + len));
+        offset += len;
+    }
+    mn_sb_puts(&header, "}");
+    while (header.len % 8)
+        mn_sb_puts(&header, " ");
+    if (rc == MNLP_OK && header.failed)
+        rc = mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
+    if (rc == MNLP_OK && !(f = fopen(path, "wb")))
+        rc = mn_errorf(MNLP_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    for (int b = 0; b < 8; b++)
+        len_le[b] = (unsigned char)((uint64_t)header.len >> (8 * b));
+    if (rc == MNLP_OK && (fwrite(len_le, 1, 8, f) != 8 ||
+                          fwrite(header.data, 1, header.len, f) != header.len))
+        rc = mn_errorf(MNLP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    for (size_t i = 0; rc == MNLP_OK && i < n; i++) {
+        len = tensor_bytes(order[i]);
+        if (len && fwrite(order[i]->data, 1, len, f) != len)
+            rc = mn_errorf(MNLP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    }
+    if (f && fclose(f) != 0 && rc == MNLP_OK)
+        rc = mn_errorf(MNLP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    mn_sb_free(&header);
+    mn_free(order);
+    return rc;
 }

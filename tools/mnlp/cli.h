@@ -16,7 +16,8 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
 } cli_command;
 
-extern const cli_command cli_info, cli_tokenize, cli_detokenize, cli_chat_template, cli_run;
+extern const cli_command cli_info, cli_tokenize, cli_detokenize, cli_chat_template, cli_run,
+    cli_forward;
 
 /* Print "mnlp: error: <what>: <last error>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what);
