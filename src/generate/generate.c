@@ -8,6 +8,8 @@
 
 #include "mnlp/lm.h"
 
+#include <string.h>
+
 #define MAX_EOS 64
 
 mnlp_generate_params mnlp_generate_default_params(void)
@@ -141,5 +143,121 @@ mnlp_status mnlp_generate(const mnlp_lm *lm, const int64_t *input_ids, int64_t n
 done:
     mnlp_kv_cache_free(cache);
     mn_free(logits);
+    return st;
+}
+
+/* ---- A left-padded batch --------------------------------------------------- */
+
+/* _prepare_special_tokens: pad_token_id from the defaults, else eos[0]. */
+static mnlp_status resolve_pad(const mnlp_lm *lm, int64_t pad, const int64_t *eos, int n_eos,
+                               int64_t *out)
+{
+    const mn_json *v = default_value(lm, "pad_token_id");
+
+    *out = pad;
+    if (pad >= 0)
+        return MNLP_OK;
+    if (v && v->type == MN_JSON_NUMBER && v->is_int)
+        *out = v->integer;
+    else if (n_eos > 0)
+        *out = eos[0];
+    else
+        *out = 0; /* without an eos no row finishes early: never written */
+    return MNLP_OK;
+}
+
+/* The batch state of _sample's greedy loop, rows of stride `cap`. */
+typedef struct batch_run {
+    const mnlp_lm *lm;
+    int64_t batch, cap, n, pad, *ids, *mask;
+    int64_t *step_ids, *step_mask;  /* packed inputs of one call */
+    bool *done;
+    float *logits;
+    mnlp_kv_cache *cache;
+} batch_run;
+
+/* One forward over the new columns [start, n) of every row, then each row's
+ * argmax appended (pad for finished rows); false when every row is done. */
+static mnlp_status batch_step(batch_run *r, int64_t start, const int64_t *eos, int n_eos,
+                              bool *more)
+{
+    int64_t len = r->n - start, vocab = mnlp_lm_vocab_size(r->lm);
+    int64_t *ids = r->step_ids, *mask = r->step_mask;
+    mnlp_status st;
+
+    for (int64_t b = 0; b < r->batch; b++) {
+        memcpy(ids + b * len, r->ids + b * r->cap + start, sizeof(int64_t) * (size_t)len);
+        memcpy(mask + b * r->n, r->mask + b * r->cap, sizeof(int64_t) * (size_t)r->n);
+    }
+    st = mnlp_lm_forward(r->lm, &(mnlp_lm_inputs){.input_ids = ids, .batch_size = r->batch,
+                                                  .seq_len = len, .attention_mask = mask,
+                                                  .past_key_values = r->cache,
+                                                  .last_logits_only = true},
+                         &(mnlp_lm_outputs){.logits = r->logits});
+    *more = false;
+    for (int64_t b = 0; !st && b < r->batch; b++) {
+        int64_t next = r->done[b] ? r->pad : argmax(r->logits + b * vocab, vocab);
+
+        r->ids[b * r->cap + r->n] = next;
+        r->mask[b * r->cap + r->n] = 1;
+        r->done[b] = r->done[b] || is_eos(next, eos, n_eos);
+        *more = *more || !r->done[b];
+    }
+    if (!st)
+        r->n++;
+    return st;
+}
+
+mnlp_status mnlp_generate_batch(const mnlp_lm *lm, const int64_t *input_ids,
+                                const int64_t *attention_mask, int64_t batch_size,
+                                int64_t n_input, int64_t pad_token_id,
+                                const mnlp_generate_params *params, int64_t *output_ids,
+                                int64_t *n_output)
+{
+    int64_t eos[MAX_EOS], max_new = 0;
+    int n_eos = 0;
+    batch_run r = {.lm = lm, .batch = batch_size, .n = n_input, .ids = output_ids};
+    bool more = true;
+    mnlp_status st;
+
+    *n_output = 0;
+    if (n_input < 1 || batch_size < 1)
+        return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "input_ids is empty");
+    if ((st = resolve(lm, params, n_input, &max_new, eos, &n_eos)) ||
+        (st = resolve_pad(lm, pad_token_id, eos, n_eos, &r.pad)))
+        return st;
+    r.cap = n_input + max_new;
+    r.mask = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * r.cap));
+    r.done = mn_calloc((size_t)batch_size, sizeof(bool));
+    r.logits = mn_malloc(sizeof(float) * (size_t)(batch_size * mnlp_lm_vocab_size(lm)));
+    r.step_ids = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * n_input));
+    r.step_mask = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * r.cap));
+    if (!r.mask || !r.done || !r.logits || !r.step_ids || !r.step_mask) {
+        st = mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    /* Rows are laid out with stride cap while generating, packed at the end;
+     * the prompt is copied from the last row first, so input_ids may be
+     * output_ids. */
+    for (int64_t b = batch_size - 1; b >= 0; b--)
+        for (int64_t i = n_input - 1; i >= 0; i--) {
+            output_ids[b * r.cap + i] = input_ids[b * n_input + i];
+            r.mask[b * r.cap + i] = attention_mask ? attention_mask[b * n_input + i] : 1;
+        }
+    if (max_new > 0 && (st = mnlp_kv_cache_create_batch(lm, batch_size, r.cap, &r.cache)))
+        goto done;
+    for (int64_t step = 0; step < max_new && more && !st; step++)
+        st = batch_step(&r, step ? r.n - 1 : 0, eos, n_eos, &more);
+    for (int64_t b = 1; !st && b < batch_size; b++)
+        memmove(output_ids + b * r.n, output_ids + b * r.cap, sizeof(int64_t) * (size_t)r.n);
+    if (!st)
+        *n_output = r.n;
+done:
+    mnlp_kv_cache_free(r.cache);
+    mn_free(r.mask);
+    mn_free(r.done);
+    mn_free(r.logits);
+    mn_free(r.step_ids);
+    mn_free(r.step_mask);
     return st;
 }

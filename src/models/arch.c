@@ -5,9 +5,12 @@
 #include <string.h>
 
 extern const mn_arch mn_arch_llama;
+extern const mn_arch mn_arch_mistral, mn_arch_qwen2, mn_arch_phi3, mn_arch_gemma,
+    mn_arch_gemma2;
 
 static const mn_arch *const archs[] = {
     &mn_arch_llama,
+    &mn_arch_mistral, &mn_arch_qwen2, &mn_arch_phi3, &mn_arch_gemma, &mn_arch_gemma2,
 };
 
 const mn_arch *mn_arch_find(const char *model_type)

@@ -314,8 +314,9 @@ static mnlp_status layer_forward(const llama_layer *l, const mn_lm_chunk *c, int
     mnlp_status st;
 
     if ((st = mn_rms_norm_forward(&l->input_layernorm, s[S_RESIDUAL], s[S_NORMED])) ||
-        (st = mn_attention_forward(&l->self_attn, s[S_NORMED], c->cos, c->sin, c->key_cache[i],
-                                   c->value_cache[i], c->past, &as, s[S_BLOCK_OUT])) ||
+        (st = mn_attention_forward_masked(&l->self_attn, s[S_NORMED], c->cos, c->sin,
+                                          c->key_cache[i], c->value_cache[i], c->past, c->mask,
+                                          &as, s[S_BLOCK_OUT])) ||
         (st = mn_op_add(s[S_RESIDUAL], s[S_BLOCK_OUT], s[S_RESIDUAL])) ||
         (st = mn_rms_norm_forward(&l->post_attention_layernorm, s[S_RESIDUAL], s[S_NORMED])) ||
         (st = mn_gated_mlp_forward(&l->mlp, s[S_NORMED], s[S_GATE], s[S_UP], s[S_BLOCK_OUT])))
@@ -336,7 +337,8 @@ static mnlp_status llama_forward(const void *model, const mn_lm_chunk *c)
     size_t table = sizeof(float) * (size_t)(c->n * m->dims.rope_dim);
     mnlp_status st;
 
-    mn_rope_tables(&m->rope, c->position_ids, c->n, c->host_freq, c->host_cos, c->host_sin);
+    mn_rope_tables_seq(&m->rope, c->position_ids, c->n, c->rope_seq_len, c->host_freq,
+                       c->host_cos, c->host_sin);
     if ((st = mn_tensor_write(c->cos, c->host_cos, table)) ||
         (st = mn_tensor_write(c->sin, c->host_sin, table)) ||
         (st = mn_op_get_rows(m->embed_tokens, c->input_ids, s[S_RESIDUAL])) ||
@@ -362,6 +364,7 @@ static const mn_lm_ops llama_lm = {
     .load = llama_load,
     .free = llama_free,
     .forward = llama_forward,
+    .attention_mask = true,
 };
 
 static const char *const architectures[] = {"LlamaForCausalLM", NULL};

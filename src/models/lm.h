@@ -18,12 +18,17 @@ typedef struct mn_lm_dims {
     int64_t rope_dim;                        /* columns of the cos and sin tables */
     int n_scratch;                           /* working tensors [T, scratch_cols[i]] */
     int64_t scratch_cols[MN_LM_MAX_SCRATCH];
+    /* Keys at most this many cache positions behind a query are visible in
+     * sliding layers (mn_lm_chunk.sliding_mask); 0: no sliding window. */
+    int64_t sliding_window;
 } mn_lm_dims;
 
-/* One forward call over positions [past, past + n) of one sequence. */
+/* One forward call over positions [past, past + n) of one sequence (one
+ * row of a batch: lm.c runs the rows one after another). */
 typedef struct mn_lm_chunk {
     int64_t n, past;
     const int64_t *position_ids;             /* [n], host */
+    int64_t rope_seq_len;                    /* the whole batch's largest position + 1 */
     const mn_tensor *input_ids;              /* I64 [n] */
     mn_tensor *const *key_cache;             /* per layer [max_length, kv_width] */
     mn_tensor *const *value_cache;
@@ -32,6 +37,11 @@ typedef struct mn_lm_chunk {
     float *host_cos, *host_sin, *host_freq;  /* [n * rope_dim] twice, [rope_dim / 2] */
     mn_tensor *logits;                       /* [n, vocab], or [1, vocab]: last only */
     float *hidden_states;                    /* NULL, or host [layers + 1, n, hidden] */
+    /* Additive masks [n, past + n] on top of the causal rule, -inf where a
+     * key is hidden, or NULL when nothing is: mask hides padding
+     * (attention_mask 0), sliding_mask also keys dims.sliding_window or
+     * more positions behind the query. */
+    const mn_tensor *mask, *sliding_mask;
 } mn_lm_chunk;
 
 typedef struct mn_lm_ops mn_lm_ops;
@@ -43,6 +53,9 @@ struct mn_lm_ops {
                         mn_lm_dims *dims);
     void (*free)(void *model);
     mnlp_status (*forward)(const void *model, const mn_lm_chunk *chunk);
+    /* forward applies chunk->mask; without it, inputs with padding are
+     * refused rather than run unmasked. */
+    bool attention_mask;
 };
 
 struct mnlp_lm;

@@ -20,6 +20,10 @@ mnlp_status mn_activation_parse(const char *name, mn_activation *out)
         *out = MN_ACT_SILU;
         return MNLP_OK;
     }
+    if (strcmp(name, "gelu_pytorch_tanh") == 0) {
+        *out = MN_ACT_GELU_TANH;
+        return MNLP_OK;
+    }
     return mn_errorf(MNLP_ERR_UNSUPPORTED, "hidden_act \"%s\" is not supported", name);
 }
 
@@ -27,6 +31,7 @@ static mnlp_status activate(mn_activation act, mn_tensor *x)
 {
     switch (act) {
     case MN_ACT_SILU: return mn_op_silu(x, x);
+    case MN_ACT_GELU_TANH: return mn_op_gelu_tanh(x, x);
     }
     return mn_errorf(MNLP_ERR_INTERNAL, "unknown activation %d", (int)act);
 }
@@ -42,6 +47,16 @@ mnlp_status mn_attention_forward(const mn_attention *a, const mn_tensor *x, cons
                                  const mn_tensor *sin, mn_tensor *key_cache,
                                  mn_tensor *value_cache, int64_t past,
                                  const mn_attention_scratch *scratch, mn_tensor *out)
+{
+    return mn_attention_forward_masked(a, x, cos, sin, key_cache, value_cache, past, NULL,
+                                       scratch, out);
+}
+
+mnlp_status mn_attention_forward_masked(const mn_attention *a, const mn_tensor *x,
+                                        const mn_tensor *cos, const mn_tensor *sin,
+                                        mn_tensor *key_cache, mn_tensor *value_cache,
+                                        int64_t past, const mn_tensor *mask,
+                                        const mn_attention_scratch *scratch, mn_tensor *out)
 {
     int64_t t = x->shape[0], kv = a->num_key_value_heads, hd = a->head_dim;
     mn_tensor q, k_new, v_new, k3, k_all, v_all, ctx;
@@ -66,8 +81,13 @@ mnlp_status mn_attention_forward(const mn_attention *a, const mn_tensor *x, cons
                              &k_all)) ||
         (st = mn_tensor_rows(value_cache, 0, past + t, 3, (int64_t[]){past + t, kv, hd},
                              &v_all)) ||
-        (st = heads_view(scratch->context, a->num_heads, hd, &ctx)) ||
-        (st = mn_op_attention(&q, &k_all, &v_all, NULL, a->scale, true, &ctx)))
+        (st = heads_view(scratch->context, a->num_heads, hd, &ctx)))
+        return st;
+    if (a->softcap > 0)
+        st = mn_op_attention_softcap(&q, &k_all, &v_all, mask, a->scale, a->softcap, true, &ctx);
+    else
+        st = mn_op_attention(&q, &k_all, &v_all, mask, a->scale, true, &ctx);
+    if (st)
         return st;
     return mn_linear_forward(&a->o_proj, scratch->context, out);
 }

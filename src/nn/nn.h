@@ -52,6 +52,11 @@ void mn_rope_free(mn_rope *rope);
 void mn_rope_tables(const mn_rope *rope, const int64_t *positions, int64_t n, float *scratch,
                     float *cos, float *sin);
 
+/* The same with seq_len given: a batch's largest position + 1, since
+ * transformers takes torch.max over every row's position_ids. */
+void mn_rope_tables_seq(const mn_rope *rope, const int64_t *positions, int64_t n,
+                        int64_t seq_len, float *scratch, float *cos, float *sin);
+
 /* ---- Linear and norms -------------------------------------------------- */
 
 typedef struct mn_linear {
@@ -72,6 +77,7 @@ mnlp_status mn_rms_norm_forward(const mn_rms_norm *n, const mn_tensor *x, mn_ten
 
 typedef enum mn_activation {
     MN_ACT_SILU,
+    MN_ACT_GELU_TANH,                 /* gelu_pytorch_tanh */
 } mn_activation;
 
 /* The activation named by a config's hidden_act (transformers' ACT2FN key);
@@ -84,6 +90,7 @@ typedef struct mn_attention {
     mn_linear q_proj, k_proj, v_proj, o_proj;
     int64_t num_heads, num_key_value_heads, head_dim;
     float scale;                      /* 1 / sqrt(head_dim) for Llama */
+    float softcap;                    /* attn_logit_softcapping; 0: none */
 } mn_attention;
 
 /* Working memory of one attention call: two [T, num_heads * head_dim]. */
@@ -102,6 +109,17 @@ mnlp_status mn_attention_forward(const mn_attention *a, const mn_tensor *x, cons
                                  const mn_tensor *sin, mn_tensor *key_cache,
                                  mn_tensor *value_cache, int64_t past,
                                  const mn_attention_scratch *scratch, mn_tensor *out);
+
+/*
+ * The same with an additive mask [T, past + T] (F32, -inf where a key is
+ * hidden: padding, a sliding window) on top of the causal rule; mask NULL
+ * is mn_attention_forward.
+ */
+mnlp_status mn_attention_forward_masked(const mn_attention *a, const mn_tensor *x,
+                                        const mn_tensor *cos, const mn_tensor *sin,
+                                        mn_tensor *key_cache, mn_tensor *value_cache,
+                                        int64_t past, const mn_tensor *mask,
+                                        const mn_attention_scratch *scratch, mn_tensor *out);
 
 /* ---- Gated MLP (LlamaMLP) --------------------------------------------- */
 

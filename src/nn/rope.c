@@ -237,11 +237,19 @@ void mn_rope_free(mn_rope *r)
 void mn_rope_tables(const mn_rope *r, const int64_t *positions, int64_t n, float *scratch,
                     float *cos_out, float *sin_out)
 {
-    int64_t half = r->dim / 2, seq_len = 0;
-    const float *inv = r->inv_freq;
+    int64_t seq_len = 0;
 
     for (int64_t t = 0; t < n; t++)
         seq_len = positions[t] + 1 > seq_len ? positions[t] + 1 : seq_len;
+    mn_rope_tables_seq(r, positions, n, seq_len, scratch, cos_out, sin_out);
+}
+
+void mn_rope_tables_seq(const mn_rope *r, const int64_t *positions, int64_t n, int64_t seq_len,
+                        float *scratch, float *cos_out, float *sin_out)
+{
+    int64_t half = r->dim / 2;
+    const float *inv = r->inv_freq;
+
     /* _compute_dynamic_ntk_parameters, with seq_len the largest position of
      * the call plus one, once it passes max_position_embeddings. */
     if (r->type == MN_ROPE_DYNAMIC && seq_len > r->max_position_embeddings) {

@@ -86,17 +86,26 @@ static void attention_task(void *ctx, int task)
     mn_attention_row(a, i, h, a->out + (i * a->hq + h) * a->d);
 }
 
-static mnlp_status fast_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
-                                  const mn_tensor *mask, float scale, bool causal,
-                                  mn_tensor *out)
+static mnlp_status fast_attention_softcap(const mn_tensor *q, const mn_tensor *k,
+                                          const mn_tensor *v, const mn_tensor *mask,
+                                          float scale, float softcap, bool causal,
+                                          mn_tensor *out)
 {
     mn_attention_args a;
 
     mn_attention_args_init(q, k, v, mask, scale, causal, out, &a);
+    a.softcap = softcap;
     if (a.tq * a.hq > INT32_MAX)
         return mn_errorf(MNLP_ERR_LIMIT, "attention: %lld query rows", (long long)(a.tq * a.hq));
     mn_parallel_for((int)(a.tq * a.hq), attention_task, &a);
     return MNLP_OK;
+}
+
+static mnlp_status fast_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                                  const mn_tensor *mask, float scale, bool causal,
+                                  mn_tensor *out)
+{
+    return fast_attention_softcap(q, k, v, mask, scale, 0.0f, causal, out);
 }
 
 static float dot_f32_portable(const float *x, const void *w, int64_t n)
@@ -113,6 +122,7 @@ static void init_fast(void)
     fast_ops = mn_cpu_ref_ops;
     fast_ops.linear = fast_linear;
     fast_ops.attention = fast_attention;
+    fast_ops.attention_softcap = fast_attention_softcap;
     kernels = simd ? *simd : (mn_dot_kernels){"portable", dot_f32_portable, NULL, NULL};
     mn_info("cpu backend: %s kernels, %d threads", kernels.name, mnlp_num_threads());
 }

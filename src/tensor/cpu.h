@@ -35,6 +35,7 @@ typedef struct mn_attention_args {
     float *out;
     int64_t tq, tk, hq, hkv, d, group;
     float scale;
+    float softcap;        /* 0: scores are not capped */
     bool causal;
 } mn_attention_args;
 

@@ -234,6 +234,18 @@ static mnlp_status ref_rope(const mn_tensor *x, const mn_tensor *cos, const mn_t
     return MNLP_OK;
 }
 
+/* The score of query q against key row j: scaled, soft-capped when asked
+ * (Gemma 2 caps before the mask is added), plus the mask. */
+static float score(const mn_attention_args *a, const float *q, const float *mask, int64_t j,
+                   int64_t kvh)
+{
+    float s = mn_dot_portable(q, a->k + (j * a->hkv + kvh) * a->d, a->d) * a->scale;
+
+    if (a->softcap > 0.0f)
+        s = tanhf(s / a->softcap) * a->softcap;
+    return s + (mask ? mask[j] : 0.0f);
+}
+
 /* Softmax weights need the row's max and sum; recomputing the dot products
  * in three passes keeps the op free of scratch memory. */
 void mn_attention_row(const mn_attention_args *a, int64_t i, int64_t h, float *o)
@@ -246,20 +258,17 @@ void mn_attention_row(const mn_attention_args *a, int64_t i, int64_t h, float *o
     if (a->causal)
         visible = i + a->tk - a->tq + 1 < a->tk ? i + a->tk - a->tq + 1 : a->tk;
     for (int64_t j = 0; j < visible; j++) {
-        float s = mn_dot_portable(q, a->k + (j * a->hkv + kvh) * d, d) * a->scale +
-                  (mask ? mask[j] : 0.0f);
+        float s = score(a, q, mask, j, kvh);
 
         max = s > max ? s : max;
     }
     for (int64_t j = 0; j < visible && max > -INFINITY; j++)
-        sum += expf(mn_dot_portable(q, a->k + (j * a->hkv + kvh) * d, d) * a->scale +
-                    (mask ? mask[j] : 0.0f) - max);
+        sum += expf(score(a, q, mask, j, kvh) - max);
     memset(o, 0, sizeof(float) * (size_t)d);
     if (!(sum > 0.0f))
         return;
     for (int64_t j = 0; j < visible; j++) {
-        float p = expf(mn_dot_portable(q, a->k + (j * a->hkv + kvh) * d, d) * a->scale +
-                       (mask ? mask[j] : 0.0f) - max) / sum;
+        float p = expf(score(a, q, mask, j, kvh) - max) / sum;
         const float *v = a->v + (j * a->hkv + kvh) * d;
 
         for (int64_t c = 0; c < d; c++)
@@ -279,16 +288,47 @@ void mn_attention_args_init(const mn_tensor *q, const mn_tensor *k, const mn_ten
     };
 }
 
-static mnlp_status ref_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
-                                 const mn_tensor *mask, float scale, bool causal,
-                                 mn_tensor *out)
+static mnlp_status ref_attention_softcap(const mn_tensor *q, const mn_tensor *k,
+                                         const mn_tensor *v, const mn_tensor *mask, float scale,
+                                         float softcap, bool causal, mn_tensor *out)
 {
     mn_attention_args a;
 
     mn_attention_args_init(q, k, v, mask, scale, causal, out, &a);
+    a.softcap = softcap;
     for (int64_t i = 0; i < a.tq; i++)
         for (int64_t h = 0; h < a.hq; h++)
             mn_attention_row(&a, i, h, a.out + (i * a.hq + h) * a.d);
+    return MNLP_OK;
+}
+
+static mnlp_status ref_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                                 const mn_tensor *mask, float scale, bool causal,
+                                 mn_tensor *out)
+{
+    return ref_attention_softcap(q, k, v, mask, scale, 0.0f, causal, out);
+}
+
+static mnlp_status ref_gelu_tanh(const mn_tensor *x, mn_tensor *out)
+{
+    /* torch's kernel: kBeta = sqrt(2) * (2 / sqrt(pi)) * 0.5, kKappa = 0.044715. */
+    const float beta = 0.7978845608028654f, kappa = 0.044715f;
+    int64_t n = mn_tensor_numel(x);
+
+    for (int64_t i = 0; i < n; i++) {
+        float v = f32(x)[i], inner = beta * (v + kappa * v * v * v);
+
+        f32_out(out)[i] = 0.5f * v * (1.0f + tanhf(inner));
+    }
+    return MNLP_OK;
+}
+
+static mnlp_status ref_softcap(const mn_tensor *x, float cap, mn_tensor *out)
+{
+    int64_t n = mn_tensor_numel(x);
+
+    for (int64_t i = 0; i < n; i++)
+        f32_out(out)[i] = tanhf(f32(x)[i] / cap) * cap;
     return MNLP_OK;
 }
 
@@ -303,6 +343,9 @@ const mn_ops mn_cpu_ref_ops = {
     .to_f32 = ref_to_f32,
     .rope = ref_rope,
     .attention = ref_attention,
+    .attention_softcap = ref_attention_softcap,
+    .gelu_tanh = ref_gelu_tanh,
+    .softcap = ref_softcap,
 };
 
 static const mn_backend cpu_ref = {

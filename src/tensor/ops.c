@@ -231,13 +231,12 @@ mnlp_status mn_op_rope(const mn_tensor *x, const mn_tensor *cos, const mn_tensor
     return ops->rope(x, cos, sin, out);
 }
 
-mnlp_status mn_op_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
-                            const mn_tensor *mask, float scale, bool causal, mn_tensor *out)
+static mnlp_status check_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                                   const mn_tensor *mask, const mn_tensor *out)
 {
     const char *op = "attention";
     const mn_tensor *all[] = {q, k, v, mask, out};
     mnlp_status st;
-    const mn_ops *ops;
 
     if ((st = need(all_f32(all, MN_COUNT(all)), op, "q, k, v, mask and out must be F32")) ||
         (st = need(q->ndim == 3 && k->ndim == 3 && same_shape(k, v) && same_shape(q, out), op,
@@ -248,6 +247,56 @@ mnlp_status mn_op_attention(const mn_tensor *q, const mn_tensor *k, const mn_ten
         (st = need(!mask || (mask->ndim == 2 && mask->shape[0] == q->shape[0] &&
                              mask->shape[1] == k->shape[0]), op, "mask must be [Tq, Tk]")))
         return st;
+    return MNLP_OK;
+}
+
+mnlp_status mn_op_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                            const mn_tensor *mask, float scale, bool causal, mn_tensor *out)
+{
+    mnlp_status st = check_attention(q, k, v, mask, out);
+    const mn_ops *ops;
+
+    if (st)
+        return st;
     OPERANDS(attention, q, k, v, out, mask);
     return ops->attention(q, k, v, mask, scale, causal, out);
+}
+
+mnlp_status mn_op_attention_softcap(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                                    const mn_tensor *mask, float scale, float softcap,
+                                    bool causal, mn_tensor *out)
+{
+    mnlp_status st = check_attention(q, k, v, mask, out);
+    const mn_ops *ops;
+
+    if (!st)
+        st = need(softcap > 0, "attention_softcap", "softcap must be positive");
+    if (st)
+        return st;
+    OPERANDS(attention_softcap, q, k, v, out, mask);
+    return ops->attention_softcap(q, k, v, mask, scale, softcap, causal, out);
+}
+
+mnlp_status mn_op_gelu_tanh(const mn_tensor *x, mn_tensor *out)
+{
+    mnlp_status st = unary("gelu_tanh", x, out);
+    const mn_ops *ops;
+
+    if (st)
+        return st;
+    OPERANDS(gelu_tanh, x, out);
+    return ops->gelu_tanh(x, out);
+}
+
+mnlp_status mn_op_softcap(const mn_tensor *x, float cap, mn_tensor *out)
+{
+    mnlp_status st = unary("softcap", x, out);
+    const mn_ops *ops;
+
+    if (!st)
+        st = need(cap > 0, "softcap", "cap must be positive");
+    if (st)
+        return st;
+    OPERANDS(softcap, x, out);
+    return ops->softcap(x, cap, out);
 }

@@ -71,6 +71,16 @@ typedef struct mn_ops {
      * sees no key gets zeros. */
     mnlp_status (*attention)(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
                              const mn_tensor *mask, float scale, bool causal, mn_tensor *out);
+    /* attention with the scores soft-capped before the mask is added:
+     * tanh(q.k * scale / softcap) * softcap (Gemma 2's attn_logit_softcapping). */
+    mnlp_status (*attention_softcap)(const mn_tensor *q, const mn_tensor *k,
+                                     const mn_tensor *v, const mn_tensor *mask, float scale,
+                                     float softcap, bool causal, mn_tensor *out);
+    /* out = 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), F32: torch's
+     * gelu(approximate="tanh"). */
+    mnlp_status (*gelu_tanh)(const mn_tensor *x, mn_tensor *out);
+    /* out = tanh(x / cap) * cap, F32 (logit soft-capping). */
+    mnlp_status (*softcap)(const mn_tensor *x, float cap, mn_tensor *out);
 } mn_ops;
 
 struct mn_backend {
@@ -157,5 +167,10 @@ mnlp_status mn_op_rope(const mn_tensor *x, const mn_tensor *cos, const mn_tensor
                        mn_tensor *out);
 mnlp_status mn_op_attention(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
                             const mn_tensor *mask, float scale, bool causal, mn_tensor *out);
+mnlp_status mn_op_attention_softcap(const mn_tensor *q, const mn_tensor *k, const mn_tensor *v,
+                                    const mn_tensor *mask, float scale, float softcap,
+                                    bool causal, mn_tensor *out);
+mnlp_status mn_op_gelu_tanh(const mn_tensor *x, mn_tensor *out);
+mnlp_status mn_op_softcap(const mn_tensor *x, float cap, mn_tensor *out);
 
 #endif

@@ -1,0 +1,51 @@
+/*
+ * Mistral (modeling_mistral.py, MistralForCausalLM): Llama with a sliding
+ * window over the last sliding_window cache positions in every layer, as
+ * the eager mask of transformers 4.47 builds it.
+ */
+#include "models/decoder.h"
+
+#include <string.h>
+
+static const mn_decoder_opts opts = {
+    .has_head_dim = true,
+    .act_field = "hidden_act",
+    .sliding_field = "sliding_window",
+};
+
+static void check_config(const mnlp_config *c, mn_problems *p)
+{
+    mn_decoder_check_config(c, &opts, p);
+}
+
+static bool declare(const mnlp_config *c, mn_decls *d, mn_problems *p)
+{
+    return mn_decoder_declare(c, &opts, d, p);
+}
+
+static mnlp_status load(const mnlp_config *c, const mnlp_checkpoint *ckpt, void **model,
+                        mn_lm_dims *dims)
+{
+    return mn_decoder_load(c, ckpt, &opts, model, dims);
+}
+
+static const mn_lm_ops lm_ops = {
+    .load = load,
+    .free = mn_decoder_free,
+    .forward = mn_decoder_forward,
+    .attention_mask = true,
+};
+
+static const char *const architectures[] = {"MistralForCausalLM", NULL};
+static const char *const honoured[] = {"tie_word_embeddings", NULL};
+static const char *const ignored[] = {"rotary_emb.inv_freq", NULL};
+
+const mn_arch mn_arch_mistral = {
+    .model_type = "mistral",
+    .architectures = architectures,
+    .honoured_base_fields = honoured,
+    .check_config = check_config,
+    .declare = declare,
+    .ignored_suffixes = ignored,
+    .causal_lm = &lm_ops,
+};
