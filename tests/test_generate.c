@@ -481,6 +481,37 @@ static void same_seed_same_output(void)
     fixture_close(&f);
 }
 
+/* Beam sampling and early_stopping "never" have no fixture case: a seed
+ * repeats the result, and finalize returns the best hypotheses first. */
+static void beam_sampling_is_seeded_and_ordered(void)
+{
+    fixture f;
+    int64_t ids[256], n = 0;
+    mnlp_generate_params p = mnlp_generate_default_params();
+    mnlp_generate_output a = {0}, b = {0};
+
+    if (tiny_open(&f, "llama") && greedy_case(&f, ids, &n)) {
+        p.max_new_tokens = 10;
+        p.num_beams = 4;
+        p.num_return_sequences = 3;
+        p.do_sample = 1;
+        p.seed = 5;
+        p.early_stopping = MNLP_EARLY_STOPPING_NEVER;
+        CHECK_OK(mnlp_generate_sequences(f.lm, ids, n, &p, &a));
+        CHECK_OK(mnlp_generate_sequences(f.lm, ids, n, &p, &b));
+        CHECK_INT(a.num_sequences, 3);
+        CHECK_INT(a.length, b.length);
+        if (a.sequences && b.sequences && a.length == b.length) {
+            CHECK(!memcmp(a.sequences, b.sequences, sizeof(int64_t) * (size_t)(3 * a.length)));
+            for (int i = 1; i < 3; i++)
+                CHECK(a.sequences_scores[i] <= a.sequences_scores[i - 1]);
+        }
+    }
+    mnlp_generate_output_free(&a);
+    mnlp_generate_output_free(&b);
+    fixture_close(&f);
+}
+
 /* ---- processors on one row ---------------------------------------------------------- */
 
 static mn_gen_config plain_config(int64_t vocab)
@@ -615,5 +646,6 @@ TEST_SUITE(generate, T(tiny_generation_cases_match), T(stories260k_generation_ca
            T(tiny_first_step_scores_match), T(stories260k_first_step_scores_match),
            T(top_k_1_sampling_equals_greedy), T(draws_follow_the_softmax),
            T(draws_without_replacement_are_distinct), T(same_seed_same_output),
+           T(beam_sampling_is_seeded_and_ordered),
            T(processors_follow_transformers_rules), T(generate_rejects_bad_parameters),
            T(streamer_sees_each_token_and_can_stop));

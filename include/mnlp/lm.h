@@ -171,7 +171,8 @@ typedef struct mnlp_generate_output {
      * (sequences_scores); NULL otherwise. */
     float *sequences_scores;
     /* output_scores: [n_scores, score_rows, vocab_size], the processed
-     * scores of each step (rows: the sequences, or the beams); else NULL. */
+     * scores of each step (rows: the sequences, or the beams); else NULL.
+     * A sequence that has ended keeps repeating its last scores. */
     float *scores;
     int64_t n_scores, score_rows;
 } mnlp_generate_output;
