@@ -1,6 +1,7 @@
 /*
  * Causal language models (LlamaForCausalLM, ...): load one from a folder or
- * the hub cache, run its forward on token ids, and generate greedily.
+ * the hub cache, run its forward on token ids, and generate as transformers
+ * does.
  *
  * A model is read-only once loaded and may be shared by threads. A
  * mnlp_kv_cache (transformers' past_key_values) holds the keys and values
@@ -11,6 +12,8 @@
 #define MNLP_LM_H
 
 #include "mnlp/io.h"
+
+#include <math.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,24 +105,105 @@ mnlp_status mnlp_lm_forward(const mnlp_lm *lm, const mnlp_lm_inputs *inputs,
 
 /* ---- Generation ----------------------------------------------------------- */
 
+/*
+ * A field left "not set" takes the model's default as transformers'
+ * generate() does: generation_config.json when the folder has one (fields
+ * it lacks take GenerationConfig's defaults), else config.json. Integer
+ * fields use MNLP_UNSET, floating fields MNLP_UNSET_FLOAT (NaN), and
+ * MNLP_NONE (-1) is Python's None where None means something.
+ */
+#define MNLP_UNSET INT64_MIN
+#define MNLP_UNSET_FLOAT NAN
+#define MNLP_NONE (-1)
+
+/* BeamSearchScorer's do_early_stopping: True, False or "never". */
+typedef enum mnlp_early_stopping {
+    MNLP_EARLY_STOPPING_UNSET = -1,
+    MNLP_EARLY_STOPPING_FALSE = 0,
+    MNLP_EARLY_STOPPING_TRUE = 1,
+    MNLP_EARLY_STOPPING_NEVER = 2,
+} mnlp_early_stopping;
+
+/* Called with each new token id (batch 1, one sequence, no beams); a
+ * nonzero return stops generation after that token. */
+typedef int (*mnlp_token_callback)(int64_t token_id, void *user_data);
+
+/* GenerationConfig's fields, under their names. */
 typedef struct mnlp_generate_params {
-    /* New tokens at most; -1: generation_config.json's max_new_tokens, else
-     * its max_length (default 20) minus the prompt length. */
-    int64_t max_new_tokens;
-    /* Stop after any of these ids; n_eos_token_id -1 takes eos_token_id from
-     * generation_config.json, else config.json; 0 means never stop early. */
+    /* Length: max_new_tokens wins over max_length (which counts the
+     * prompt); min_new_tokens over min_length. MNLP_NONE unsets the new-token
+     * forms. Without either maximum, 20 new tokens (at most
+     * max_position_embeddings in all). */
+    int64_t max_new_tokens, max_length, min_new_tokens, min_length;
+    /* Strategy: -1 (not set), 0 or 1; beams; sequences returned. */
+    int do_sample;
+    int64_t num_beams, num_return_sequences;
+    /* Warpers (do_sample only): top_k 0 disables it, top_p and typical_p
+     * 1.0, min_p 0 or MNLP_NONE. */
+    double temperature, top_p, min_p, typical_p;
+    int64_t top_k;
+    /* Logits processors. */
+    double repetition_penalty;
+    int64_t no_repeat_ngram_size;
+    /* n_bad_words_ids sequences, bad_words_ids[i] of bad_words_ids_lengths[i]
+     * ids; n_bad_words_ids -1 is not set, 0 None. */
+    const int64_t *const *bad_words_ids;
+    const int64_t *bad_words_ids_lengths;
+    int64_t n_bad_words_ids;
+    int64_t forced_bos_token_id;            /* MNLP_NONE: none */
+    /* Ids (an int is a list of one); n -1 is not set, 0 None. */
+    const int64_t *forced_eos_token_id;
+    int64_t n_forced_eos_token_id;
     const int64_t *eos_token_id;
-    int n_eos_token_id;
-    /* Greedy only for now: do_sample must be false. */
-    bool do_sample;
+    int64_t n_eos_token_id;
+    int64_t pad_token_id;                   /* MNLP_NONE: eos_token_id[0] */
+    /* Beam search. */
+    double length_penalty;
+    mnlp_early_stopping early_stopping;
+    /* Sampling draws from mnlp's own generator: a seed gives the same
+     * tokens on every run; MNLP_UNSET seeds from the clock. */
+    int64_t seed;
+    /* Keep the processed scores of every step (output_scores). */
+    bool output_scores;
+    mnlp_token_callback streamer;
+    void *streamer_data;
 } mnlp_generate_params;
 
+/* Every field not set, no streamer, output_scores false. */
 mnlp_generate_params mnlp_generate_default_params(void);
 
+/* What generate(..., return_dict_in_generate=True) returns. */
+typedef struct mnlp_generate_output {
+    /* [num_sequences, length]: the prompt then the new tokens; a sequence
+     * that ended early continues with pad_token_id (beam search: eos, then
+     * pad), as transformers pads them. */
+    int64_t *sequences;
+    int64_t num_sequences, length;
+    /* Beam search: each sequence's length-penalised log-probability
+     * (sequences_scores); NULL otherwise. */
+    float *sequences_scores;
+    /* output_scores: [n_scores, score_rows, vocab_size], the processed
+     * scores of each step (rows: the sequences, or the beams); else NULL.
+     * A sequence that has ended keeps repeating its last scores. */
+    float *scores;
+    int64_t n_scores, score_rows;
+} mnlp_generate_output;
+
 /*
- * Greedy decoding of one sequence as transformers' generate does it:
- * output_ids (capacity n_input + max_new_tokens) receives the prompt then
- * the new tokens; *n_output is their count.
+ * generate() for one prompt (batch 1): greedy search, sampling, beam search
+ * or beam sampling as the parameters select, with transformers' logits
+ * processors and warpers in its order. The caller frees *out's arrays with
+ * mnlp_generate_output_free. Invalid parameters fail with the field's name.
+ */
+mnlp_status mnlp_generate_sequences(const mnlp_lm *lm, const int64_t *input_ids,
+                                    int64_t n_input, const mnlp_generate_params *params,
+                                    mnlp_generate_output *out);
+void mnlp_generate_output_free(mnlp_generate_output *out);
+
+/*
+ * The first sequence of mnlp_generate_sequences: output_ids (capacity
+ * max_length: the prompt plus max_new_tokens) receives the prompt then the
+ * new tokens; *n_output is their count.
  */
 mnlp_status mnlp_generate(const mnlp_lm *lm, const int64_t *input_ids, int64_t n_input,
                           const mnlp_generate_params *params, int64_t *output_ids,

@@ -1,84 +1,39 @@
 /*
- * Greedy decoding with transformers' generate() semantics: defaults from
- * generation_config.json (else config.json), the prompt run once, then one
- * position per step over the KV cache, stopping after an eos_token_id or
- * max_new_tokens.
+ * generate() for one prompt: the generation config resolved once, then
+ * greedy search or sampling (_sample: num_return_sequences rows, each
+ * stopping at an eos and padded after it) or beam search. Every buffer is
+ * allocated before the first forward, so a step allocates nothing.
  */
-#include "models/lm.h"
+#include "generate/generate.h"
 
 #include "mnlp/lm.h"
 
 #include <string.h>
 
-#define MAX_EOS 64
-
 mnlp_generate_params mnlp_generate_default_params(void)
 {
-    return (mnlp_generate_params){.max_new_tokens = -1, .n_eos_token_id = -1};
+    return (mnlp_generate_params){
+        .max_new_tokens = MNLP_UNSET, .max_length = MNLP_UNSET,
+        .min_new_tokens = MNLP_UNSET, .min_length = MNLP_UNSET,
+        .do_sample = -1, .num_beams = MNLP_UNSET, .num_return_sequences = MNLP_UNSET,
+        .temperature = MNLP_UNSET_FLOAT, .top_p = MNLP_UNSET_FLOAT,
+        .min_p = MNLP_UNSET_FLOAT, .typical_p = MNLP_UNSET_FLOAT, .top_k = MNLP_UNSET,
+        .repetition_penalty = MNLP_UNSET_FLOAT, .no_repeat_ngram_size = MNLP_UNSET,
+        .n_bad_words_ids = -1, .forced_bos_token_id = MNLP_UNSET,
+        .n_forced_eos_token_id = -1, .n_eos_token_id = -1, .pad_token_id = MNLP_UNSET,
+        .length_penalty = MNLP_UNSET_FLOAT, .early_stopping = MNLP_EARLY_STOPPING_UNSET,
+        .seed = MNLP_UNSET,
+    };
 }
 
-/* eos_token_id as GenerationConfig holds it: one id or a list. */
-static mnlp_status read_eos(const mn_json *v, int64_t *ids, int *n)
+void mnlp_generate_output_free(mnlp_generate_output *out)
 {
-    *n = 0;
-    if (!v || v->type == MN_JSON_NULL)
-        return MNLP_OK;
-    if (v->type == MN_JSON_NUMBER && v->is_int) {
-        ids[(*n)++] = v->integer;
-        return MNLP_OK;
-    }
-    if (v->type != MN_JSON_ARRAY || v->len > MAX_EOS)
-        return mn_errorf(MNLP_ERR_FORMAT, "eos_token_id is not an id or a list of at most %d",
-                         MAX_EOS);
-    for (size_t i = 0; i < v->len; i++) {
-        if (v->items[i].type != MN_JSON_NUMBER || !v->items[i].is_int)
-            return mn_errorf(MNLP_ERR_FORMAT, "eos_token_id[%zu] is not an integer", i);
-        ids[(*n)++] = v->items[i].integer;
-    }
-    return MNLP_OK;
-}
-
-/* generation_config.json when the folder has one (GenerationConfig from the
- * file), else the model config (GenerationConfig.from_model_config). */
-static const mn_json *default_value(const mnlp_lm *lm, const char *key)
-{
-    const mn_json *gen = mn_lm_generation_config(lm);
-
-    if (gen)
-        return mn_json_get(gen, key);
-    return mn_config_value(mnlp_lm_config(lm), key);
-}
-
-static mnlp_status resolve(const mnlp_lm *lm, const mnlp_generate_params *p, int64_t n_input,
-                           int64_t *max_new, int64_t *eos, int *n_eos)
-{
-    const mn_json *v;
-    mnlp_status st;
-
-    if (p->do_sample)
-        return mn_errorf(MNLP_ERR_UNSUPPORTED, "do_sample: only greedy decoding is supported "
-                         "yet");
-    *max_new = p->max_new_tokens;
-    if (*max_new < 0 && (v = default_value(lm, "max_new_tokens")) && v->is_int)
-        *max_new = v->integer;
-    if (*max_new < 0) {
-        /* GenerationConfig's max_length counts the prompt; its default is 20. */
-        v = default_value(lm, "max_length");
-        *max_new = (v && v->is_int ? v->integer : 20) - n_input;
-        *max_new = *max_new > 0 ? *max_new : 0;
-    }
-    if (p->n_eos_token_id >= 0) {
-        if (p->n_eos_token_id > MAX_EOS || (p->n_eos_token_id && !p->eos_token_id))
-            return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "eos_token_id: %d ids",
-                             p->n_eos_token_id);
-        for (int i = 0; i < p->n_eos_token_id; i++)
-            eos[i] = p->eos_token_id[i];
-        *n_eos = p->n_eos_token_id;
-        return MNLP_OK;
-    }
-    if ((st = read_eos(default_value(lm, "eos_token_id"), eos, n_eos)))
-        return mn_error_prefix(st, "generation defaults: ");
-    return MNLP_OK;
+    if (!out)
+        return;
+    mn_free(out->sequences);
+    mn_free(out->sequences_scores);
+    mn_free(out->scores);
+    memset(out, 0, sizeof *out);
 }
 
 /* torch.argmax: the first index of the largest value. */
@@ -92,94 +47,167 @@ static int64_t argmax(const float *x, int64_t n)
     return best;
 }
 
-static bool is_eos(int64_t id, const int64_t *eos, int n_eos)
+static bool is_eos(const mn_gen_config *g, int64_t id)
 {
-    for (int i = 0; i < n_eos; i++)
-        if (eos[i] == id)
+    for (int64_t i = 0; i < g->n_eos; i++)
+        if (g->eos[i] == id)
             return true;
     return false;
+}
+
+/* _sample: each unfinished row gets its next token (argmax, or a draw
+ * from the warped scores); a finished row gets pad_token_id. */
+static mnlp_status sample_loop(const mn_gen_config *g, const mnlp_generate_params *p,
+                               mn_gen_rows *r, mn_logits_work *w, float *scores_out,
+                               int64_t *n_scores, bool *unfinished)
+{
+    int64_t vocab = g->vocab_size, left = r->n_rows;
+    mn_rng rng;
+    mnlp_status st;
+
+    mn_rng_seed(&rng, g->seed);
+    while (left > 0) {
+        if ((st = mn_gen_rows_forward(r, unfinished)))
+            return st;
+        for (int64_t i = 0; i < r->n_rows; i++) {
+            float *row = r->logits + i * vocab;
+            int64_t *ids = r->ids + i * r->cap, next = g->pad_token_id;
+
+            if (unfinished[i]) {
+                mn_logits_process(g, ids, r->cur_len, row, w);
+                next = g->do_sample ? mn_sample(row, vocab, w->probs, &rng) : argmax(row, vocab);
+            }
+            if (scores_out)
+                memcpy(scores_out + (*n_scores * r->n_rows + i) * vocab, row,
+                       sizeof *row * (size_t)vocab);
+            ids[r->cur_len] = next;
+            if (unfinished[i] && p->streamer && p->streamer(next, p->streamer_data))
+                left = 0;
+            if (unfinished[i] && (is_eos(g, next) || r->cur_len + 1 >= g->max_length)) {
+                unfinished[i] = false;
+                left--;
+            }
+        }
+        if (scores_out)
+            ++*n_scores;
+        r->cur_len++;
+    }
+    return MNLP_OK;
+}
+
+static mnlp_status copy_rows(const mn_gen_rows *r, mnlp_generate_output *out)
+{
+    out->num_sequences = r->n_rows;
+    out->length = r->cur_len;
+    out->sequences = mn_calloc((size_t)(r->n_rows * r->cur_len), sizeof *out->sequences);
+    if (!out->sequences)
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
+    for (int64_t i = 0; i < r->n_rows; i++)
+        memcpy(out->sequences + i * r->cur_len, r->ids + i * r->cap,
+               sizeof *r->ids * (size_t)r->cur_len);
+    return MNLP_OK;
+}
+
+static mnlp_status check_call(const mn_gen_config *g, const mnlp_generate_params *p,
+                              const int64_t *input_ids, int64_t n_input)
+{
+    for (int64_t i = 0; i < n_input; i++)
+        if (input_ids[i] < 0 || input_ids[i] >= g->vocab_size)
+            return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "input_ids[%lld] = %lld is outside the "
+                             "vocabulary of %lld", (long long)i, (long long)input_ids[i],
+                             (long long)g->vocab_size);
+    if (p->streamer && (g->num_beams > 1 || g->num_return_sequences > 1))
+        return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "streamer: only with one sequence and "
+                         "num_beams 1");
+    return MNLP_OK;
+}
+
+mnlp_status mnlp_generate_sequences(const mnlp_lm *lm, const int64_t *input_ids,
+                                    int64_t n_input, const mnlp_generate_params *params,
+                                    mnlp_generate_output *out)
+{
+    mn_gen_config g;
+    mn_gen_rows rows = {0};
+    mn_logits_work w = {0};
+    bool *unfinished = NULL;
+    int64_t n_rows;
+    mnlp_status st;
+
+    memset(out, 0, sizeof *out);
+    if (n_input < 1 || !input_ids)
+        return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "input_ids is empty");
+    if ((st = mn_gen_config_resolve(lm, params, n_input, &g)))
+        return st;
+    if ((st = check_call(&g, params, input_ids, n_input)))
+        goto done;
+    n_rows = g.num_beams > 1 ? g.num_beams : g.num_return_sequences;
+    if ((st = mn_logits_work_init(&w, g.vocab_size)) ||
+        (st = mn_gen_rows_init(&rows, lm, n_rows, g.max_length, input_ids, n_input)))
+        goto done;
+    if (params->output_scores) {
+        out->score_rows = n_rows;
+        out->scores = mn_calloc((size_t)((g.max_length - n_input) * n_rows * g.vocab_size),
+                                sizeof *out->scores);
+    }
+    unfinished = mn_calloc((size_t)n_rows, sizeof *unfinished);
+    if (!unfinished || (params->output_scores && !out->scores)) {
+        st = mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    for (int64_t i = 0; i < n_rows; i++)
+        unfinished[i] = true;
+    if (g.num_beams > 1)
+        st = mn_beam_search(&g, &rows, &w, out->scores, &out->n_scores, out);
+    else if (!(st = sample_loop(&g, params, &rows, &w, out->scores, &out->n_scores,
+                                unfinished)))
+        st = copy_rows(&rows, out);
+done:
+    if (st)
+        mnlp_generate_output_free(out);
+    mn_free(unfinished);
+    mn_gen_rows_free(&rows);
+    mn_logits_work_free(&w);
+    mn_gen_config_free(&g);
+    return st;
 }
 
 mnlp_status mnlp_generate(const mnlp_lm *lm, const int64_t *input_ids, int64_t n_input,
                           const mnlp_generate_params *params, int64_t *output_ids,
                           int64_t *n_output)
 {
-    int64_t eos[MAX_EOS], max_new = 0, n = n_input;
-    int n_eos = 0;
-    mnlp_kv_cache *cache = NULL;
-    float *logits = NULL;
+    mnlp_generate_output out;
+    mnlp_generate_params p = *params;
     mnlp_status st;
 
     *n_output = 0;
-    if (n_input < 1)
-        return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "input_ids is empty");
-    if ((st = resolve(lm, params, n_input, &max_new, eos, &n_eos)))
+    p.output_scores = false;
+    if ((st = mnlp_generate_sequences(lm, input_ids, n_input, &p, &out)))
         return st;
-    for (int64_t i = 0; i < n_input; i++)
-        output_ids[i] = input_ids[i];
-    if (max_new == 0) {
-        *n_output = n_input;
-        return MNLP_OK;
-    }
-    if (!(logits = mn_calloc((size_t)mnlp_lm_vocab_size(lm), sizeof(float))))
-        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
-    if ((st = mnlp_kv_cache_create(lm, n_input + max_new, &cache)))
-        goto done;
-    /* The prompt in one call, then one new token per call. */
-    for (int64_t step = 0; step < max_new; step++) {
-        int64_t start = step ? n - 1 : 0;
-        mnlp_lm_inputs in = {.input_ids = output_ids + start, .batch_size = 1,
-                             .seq_len = n - start, .past_key_values = cache,
-                             .last_logits_only = true};
-        mnlp_lm_outputs out = {.logits = logits};
-
-        if ((st = mnlp_lm_forward(lm, &in, &out)))
-            goto done;
-        output_ids[n++] = argmax(logits, mnlp_lm_vocab_size(lm));
-        if (is_eos(output_ids[n - 1], eos, n_eos))
-            break;
-    }
-    *n_output = n;
-done:
-    mnlp_kv_cache_free(cache);
-    mn_free(logits);
-    return st;
+    memcpy(output_ids, out.sequences, sizeof *output_ids * (size_t)out.length);
+    *n_output = out.length;
+    mnlp_generate_output_free(&out);
+    return MNLP_OK;
 }
 
 /* ---- A left-padded batch --------------------------------------------------- */
 
-/* _prepare_special_tokens: pad_token_id from the defaults, else eos[0]. */
-static mnlp_status resolve_pad(const mnlp_lm *lm, int64_t pad, const int64_t *eos, int n_eos,
-                               int64_t *out)
-{
-    const mn_json *v = default_value(lm, "pad_token_id");
-
-    *out = pad;
-    if (pad >= 0)
-        return MNLP_OK;
-    if (v && v->type == MN_JSON_NUMBER && v->is_int)
-        *out = v->integer;
-    else if (n_eos > 0)
-        *out = eos[0];
-    else
-        *out = 0; /* without an eos no row finishes early: never written */
-    return MNLP_OK;
-}
-
 /* The batch state of _sample's greedy loop, rows of stride `cap`. */
 typedef struct batch_run {
     const mnlp_lm *lm;
+    const mn_gen_config *g;
     int64_t batch, cap, n, pad, *ids, *mask;
     int64_t *step_ids, *step_mask;  /* packed inputs of one call */
     bool *done;
     float *logits;
+    mn_logits_work work;
     mnlp_kv_cache *cache;
 } batch_run;
 
 /* One forward over the new columns [start, n) of every row, then each row's
- * argmax appended (pad for finished rows); false when every row is done. */
-static mnlp_status batch_step(batch_run *r, int64_t start, const int64_t *eos, int n_eos,
-                              bool *more)
+ * processed argmax appended (pad for finished rows); *more is false when
+ * every row is done. The processors see the whole row, padding included,
+ * as transformers' do. */
+static mnlp_status batch_step(batch_run *r, int64_t start, bool *more)
 {
     int64_t len = r->n - start, vocab = mnlp_lm_vocab_size(r->lm);
     int64_t *ids = r->step_ids, *mask = r->step_mask;
@@ -196,11 +224,14 @@ static mnlp_status batch_step(batch_run *r, int64_t start, const int64_t *eos, i
                          &(mnlp_lm_outputs){.logits = r->logits});
     *more = false;
     for (int64_t b = 0; !st && b < r->batch; b++) {
-        int64_t next = r->done[b] ? r->pad : argmax(r->logits + b * vocab, vocab);
+        float *row = r->logits + b * vocab;
+        int64_t next;
 
+        mn_logits_process(r->g, r->ids + b * r->cap, r->n, row, &r->work);
+        next = r->done[b] ? r->pad : argmax(row, vocab);
         r->ids[b * r->cap + r->n] = next;
         r->mask[b * r->cap + r->n] = 1;
-        r->done[b] = r->done[b] || is_eos(next, eos, n_eos);
+        r->done[b] = r->done[b] || is_eos(r->g, next);
         *more = *more || !r->done[b];
     }
     if (!st)
@@ -214,25 +245,35 @@ mnlp_status mnlp_generate_batch(const mnlp_lm *lm, const int64_t *input_ids,
                                 const mnlp_generate_params *params, int64_t *output_ids,
                                 int64_t *n_output)
 {
-    int64_t eos[MAX_EOS], max_new = 0;
-    int n_eos = 0;
-    batch_run r = {.lm = lm, .batch = batch_size, .n = n_input, .ids = output_ids};
+    mn_gen_config g;
+    batch_run r = {.lm = lm, .g = &g, .batch = batch_size, .n = n_input, .ids = output_ids};
+    int64_t max_new;
     bool more = true;
     mnlp_status st;
 
     *n_output = 0;
     if (n_input < 1 || batch_size < 1)
         return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "input_ids is empty");
-    if ((st = resolve(lm, params, n_input, &max_new, eos, &n_eos)) ||
-        (st = resolve_pad(lm, pad_token_id, eos, n_eos, &r.pad)))
+    if ((st = mn_gen_config_resolve(lm, params, n_input, &g)) != MNLP_OK)
         return st;
-    r.cap = n_input + max_new;
+    if (g.do_sample || g.num_beams > 1 || g.num_return_sequences > 1) {
+        mn_gen_config_free(&g);
+        return mn_errorf(MNLP_ERR_UNSUPPORTED, "a batch of prompts is decoded greedily only "
+                                               "(do_sample, num_beams, num_return_sequences)");
+    }
+    /* _prepare_special_tokens: the caller's pad, the config's, else eos[0]. */
+    r.pad = pad_token_id >= 0 ? pad_token_id : g.pad_token_id >= 0 ? g.pad_token_id
+                                             : g.n_eos > 0          ? g.eos[0]
+                                                                    : 0;
+    max_new = g.max_length - n_input;
+    r.cap = n_input + (max_new > 0 ? max_new : 0);
     r.mask = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * r.cap));
     r.done = mn_calloc((size_t)batch_size, sizeof(bool));
     r.logits = mn_malloc(sizeof(float) * (size_t)(batch_size * mnlp_lm_vocab_size(lm)));
     r.step_ids = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * n_input));
     r.step_mask = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * r.cap));
-    if (!r.mask || !r.done || !r.logits || !r.step_ids || !r.step_mask) {
+    if (!r.mask || !r.done || !r.logits || !r.step_ids || !r.step_mask ||
+        mn_logits_work_init(&r.work, mnlp_lm_vocab_size(lm)) != MNLP_OK) {
         st = mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
         goto done;
     }
@@ -247,17 +288,19 @@ mnlp_status mnlp_generate_batch(const mnlp_lm *lm, const int64_t *input_ids,
     if (max_new > 0 && (st = mnlp_kv_cache_create_batch(lm, batch_size, r.cap, &r.cache)))
         goto done;
     for (int64_t step = 0; step < max_new && more && !st; step++)
-        st = batch_step(&r, step ? r.n - 1 : 0, eos, n_eos, &more);
+        st = batch_step(&r, step ? r.n - 1 : 0, &more);
     for (int64_t b = 1; !st && b < batch_size; b++)
         memmove(output_ids + b * r.n, output_ids + b * r.cap, sizeof(int64_t) * (size_t)r.n);
     if (!st)
         *n_output = r.n;
 done:
     mnlp_kv_cache_free(r.cache);
+    mn_logits_work_free(&r.work);
     mn_free(r.mask);
     mn_free(r.done);
     mn_free(r.logits);
     mn_free(r.step_ids);
     mn_free(r.step_mask);
+    mn_gen_config_free(&g);
     return st;
 }
