@@ -125,8 +125,32 @@ if "$mnlp" run "$src/models/stories260K" "Once upon a time" >"$tmp/story_got.txt
 else
     bad run_story "output differs from reference.json greedy_200 full_text"
 fi
+# The cases with generation flags: full_text of the named case (the n-th
+# "full_text" of the file, cases being in order), with the flags of its kwargs.
+story_case() {
+    local name=$1 nth=$2
+    shift 2
+    grep '"full_text": ' "$src/tests/fixtures/stories260K/reference.json" | sed -n "${nth}p" |
+        sed -E 's/^ *"full_text": "(.*)",?$/\1/' >"$tmp/case.json"
+    printf '%b\n' "$(sed 's/\\"/"/g' "$tmp/case.json")" >"$tmp/case_want.txt"
+    if "$mnlp" run "$src/models/stories260K" "$@" >"$tmp/case_got.txt" &&
+        [ -s "$tmp/case_want.txt" ] && cmp -s "$tmp/case_got.txt" "$tmp/case_want.txt"; then
+        ok "run_$name"
+    else
+        bad "run_$name" "output differs from reference.json $name full_text"
+    fi
+}
+story_case beam4_64 6 "Once upon a time" --num-beams 4 --max-new-tokens 64
+story_case repetition_penalty 7 "Once upon a time" --max-new-tokens 100 \
+    --repetition-penalty 1.3 --no-repeat-ngram-size 3
+# Sampling with a seed repeats itself.
+a=$("$mnlp" run "$src/models/stories260K" "Once" --do-sample --top-k 40 --seed 5 2>&1)
+b=$("$mnlp" run "$src/models/stories260K" "Once" --do-sample --top-k 40 --seed 5 2>&1)
+c=$("$mnlp" run "$src/models/stories260K" "Once" --do-sample --top-k 40 --seed 6 2>&1)
+if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ]; then ok run_seed; else
+    bad run_seed "seed 5 twice: [$a] [$b]; seed 6: [$c]"; fi
 expect run_no_prompt 2 'no PROMPT given' -- "$mnlp" run "$src/models/stories260K"
-expect run_bad_count 2 'max-new-tokens x is not a count' -- \
+expect run_bad_count 2 'max-new-tokens needs a value of its type' -- \
     "$mnlp" run "$src/models/stories260K" hi --max-new-tokens x
 expect run_extra_arg 2 'unexpected argument c' -- "$mnlp" run "$src/models/stories260K" a c
 

@@ -14,6 +14,7 @@ typedef struct cli_command {
     const char *summary;   /* one line for `mnlp --help` */
     const char *usage;     /* full help for `mnlp help NAME` */
     int (*run)(int argc, char **argv);
+    bool generates;        /* takes the generation flags (listed after usage) */
 } cli_command;
 
 extern const cli_command cli_info, cli_tokenize, cli_detokenize, cli_chat_template, cli_run,
@@ -41,6 +42,18 @@ typedef struct cli_model_args {
 int cli_parse_model_args(const cli_command *cmd, int argc, char **argv,
                          const char *const *const *flags, bool *on, int n, int max_extra,
                          cli_model_args *out);
+
+/*
+ * Generation parameters by transformers' names (gen_params.c). cli_gen_flag
+ * reads argv[*i] as --top-p 0.9 style flag (advancing *i past its value):
+ * 1 when it was one, 0 when it is no generation flag, -1 when its value is
+ * bad. cli_gen_json sets the field called name from a JSON value; false when
+ * there is no such field or the value does not fit it.
+ */
+int cli_gen_flag(mnlp_generate_params *p, int argc, char **argv, int *i);
+bool cli_gen_json(mnlp_generate_params *p, const char *name, const mnlp_json *v);
+bool cli_gen_is_param(const char *name);
+void cli_gen_help(FILE *out);
 
 /* Load the tokenizer of MODEL (a folder or a cached repo id). */
 int cli_open_tokenizer(const char *model, const char *revision, mnlp_tokenizer **out);

@@ -94,64 +94,99 @@ static int prompt_ids(const mnlp_tokenizer *tok, const char *prompt, bool chat, 
     return rc;
 }
 
+/* The streamer: each new token joins the sequence, and the text it completes is printed. */
+typedef struct stream {
+    printer p;
+    int64_t *ids;
+    int64_t n, cap, from;     /* ids held, room; where the printed part starts */
+    int rc;
+} stream;
+
+static int on_token(int64_t id, void *data)
+{
+    stream *s = data;
+
+    if (s->n == s->cap) {
+        int64_t *grown = realloc(s->ids, sizeof *grown * (size_t)(s->cap *= 2));
+
+        if (!grown)
+            return (s->rc = CLI_FAIL);
+        s->ids = grown;
+    }
+    s->ids[s->n++] = id;
+    s->rc = print_new_text(&s->p, s->ids + s->from, s->n - s->from, false);
+    return s->rc != CLI_OK;
+}
+
 static int run_run(int argc, char **argv)
 {
     static const char *const chat_flag[] = {"--chat", NULL};
     static const char *const *const flags[] = {chat_flag};
-    const char *prompt = NULL, *max_new = NULL;
     char **rest = malloc(sizeof *rest * (size_t)(argc + 1));
-    int n_rest = 0, rc;
+    int n_rest = 0, rc = CLI_OK;
     bool chat = false;
     cli_model_args args;
     mnlp_tokenizer *tok = NULL;
     mnlp_lm *lm = NULL;
     mnlp_generate_params params = mnlp_generate_default_params();
-    /* 200 new tokens unless asked: generation_config.json's max_length (20 by
-     * default) is meant for generate calls, not for reading a continuation. */
-    int64_t max_new_tokens = 200;
-    int64_t *ids = NULL, *out = NULL, n_ids = 0, n_out = 0;
-    printer p = {NULL, 0};
+    mnlp_generate_output out = {0};
+    int64_t *ids = NULL, n_ids = 0;
+    stream s = {{NULL, 0}, NULL, 0, 0, 0, CLI_OK};
 
     if (!rest)
         return CLI_FAIL;
-    /* --max-new-tokens N here; MODEL, PROMPT, --revision and --chat there. */
-    for (int i = 0; i < argc; i++) {
-        if (i > 0 && !strcmp(argv[i], "--max-new-tokens") && i + 1 < argc)
-            max_new = argv[++i];
-        else
+    /* 200 new tokens unless asked: generation_config.json's max_length (20 by
+     * default) is meant for generate calls, not for reading a continuation. */
+    params.max_new_tokens = 200;
+    for (int i = 0; i < argc && rc == CLI_OK; i++) {
+        int g = i > 0 ? cli_gen_flag(&params, argc, argv, &i) : 0;
+
+        if (g < 0)
+            rc = cli_usage_error(&cli_run, "%s needs a value of its type", argv[i]);
+        else if (g == 0)
             rest[n_rest++] = argv[i];
     }
-    rc = cli_parse_model_args(&cli_run, n_rest, rest, flags, &chat, 1, 1, &args);
-    prompt = args.n_extra ? args.extra[0] : NULL;
-    if (rc == CLI_OK && !prompt)
+    if (rc == CLI_OK)
+        rc = cli_parse_model_args(&cli_run, n_rest, rest, flags, &chat, 1, 1, &args);
+    if (rc == CLI_OK && !args.n_extra)
         rc = cli_usage_error(&cli_run, "no PROMPT given");
-    if (rc == CLI_OK && max_new) {
-        char *end;
-
-        max_new_tokens = strtoll(max_new, &end, 10);
-        if (*end || max_new_tokens < 0 || max_new_tokens > 1000000)
-            rc = cli_usage_error(&cli_run, "--max-new-tokens %s is not a count", max_new);
-    }
-    params.max_new_tokens = max_new_tokens;
     if (rc == CLI_OK)
         rc = cli_open_tokenizer(args.model, args.revision, &tok);
     if (rc == CLI_OK && mnlp_lm_load(args.model, args.revision, &lm) != MNLP_OK)
         rc = cli_fail(NULL);
     if (rc == CLI_OK)
-        rc = prompt_ids(tok, prompt, chat, &ids, &n_ids);
-    if (rc == CLI_OK && !(out = malloc(sizeof *out * (size_t)(n_ids + params.max_new_tokens))))
+        rc = prompt_ids(tok, args.extra[0], chat, &ids, &n_ids);
+    s.cap = n_ids + 256;
+    if (rc == CLI_OK && !(s.ids = malloc(sizeof *s.ids * (size_t)s.cap)))
         rc = CLI_FAIL;
-    if (rc == CLI_OK && mnlp_generate(lm, ids, n_ids, &params, out, &n_out) != MNLP_OK)
-        rc = cli_fail(NULL);
-    p.tok = tok;
-    /* With --chat only the answer is shown; otherwise the prompt and its continuation. */
-    if (rc == CLI_OK && chat)
-        rc = print_new_text(&p, out + n_ids, n_out - n_ids, true);
-    else if (rc == CLI_OK)
-        rc = print_new_text(&p, out, n_out, true);
+    if (rc == CLI_OK) {
+        memcpy(s.ids, ids, sizeof *ids * (size_t)n_ids);
+        s.n = n_ids;
+        s.p.tok = tok;
+        /* With --chat only the answer is shown; otherwise the prompt and its continuation. */
+        s.from = chat ? n_ids : 0;
+        if (!chat)
+            rc = print_new_text(&s.p, s.ids, s.n, false);
+        /* Beams only know their winner at the end: they print then. */
+        if ((params.num_beams == MNLP_UNSET || params.num_beams <= 1) &&
+            (params.num_return_sequences == MNLP_UNSET || params.num_return_sequences <= 1)) {
+            params.streamer = on_token;
+            params.streamer_data = &s;
+        }
+    }
+    if (rc == CLI_OK && mnlp_generate_sequences(lm, ids, n_ids, &params, &out) != MNLP_OK)
+        rc = s.rc != CLI_OK ? s.rc : cli_fail(NULL);
+    /* Without the streamer, the first sequence's new tokens join at the end
+     * (special tokens such as the padding after an eos are not printed). */
+    for (int64_t i = n_ids; rc == CLI_OK && !params.streamer && i < out.length; i++)
+        if (on_token(out.sequences[i], &s))
+            rc = s.rc;
+    if (rc == CLI_OK)
+        rc = print_new_text(&s.p, s.ids + s.from, s.n - s.from, true);
     if (rc == CLI_OK)
         printf("\n");
-    free(out);
+    mnlp_generate_output_free(&out);
+    free(s.ids);
     free(ids);
     free(rest);
     mnlp_lm_free(lm);
@@ -163,12 +198,14 @@ const cli_command cli_run = {
     .name = "run",
     .summary = "continue a prompt with a causal language model",
     .usage =
-        "usage: mnlp run MODEL PROMPT [--max-new-tokens N] [--chat] [--revision REV]\n"
+        "usage: mnlp run MODEL PROMPT [--chat] [--revision REV] [generation flags]\n"
         "\n"
-        "Generate the continuation of PROMPT greedily, as transformers' generate does\n"
-        "with the model's generation_config.json, and print the prompt and the\n"
-        "continuation decoded without special tokens. --chat sends PROMPT as one user\n"
-        "turn through the model's chat template and prints only the answer.\n"
-        "--max-new-tokens defaults to 200.\n",
+        "Generate the continuation of PROMPT as transformers' generate does with the\n"
+        "model's generation_config.json (greedy unless it or --do-sample says\n"
+        "otherwise) and print the prompt and the continuation as it is decoded,\n"
+        "without special tokens. --chat sends PROMPT as one user turn through the\n"
+        "model's chat template and prints only the answer. --max-new-tokens\n"
+        "defaults to 200.\n",
     .run = run_run,
+    .generates = true,
 };

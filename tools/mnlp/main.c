@@ -36,6 +36,13 @@ static void print_help(FILE *out)
             "HF_HUB_CACHE / HF_HOME for the Hugging Face cache\n");
 }
 
+static void print_usage(const cli_command *cmd)
+{
+    fputs(cmd->usage, stdout);
+    if (cmd->generates)
+        cli_gen_help(stdout);
+}
+
 static const cli_command *find(const char *name)
 {
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
@@ -90,7 +97,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "mnlp: no command \"%s\" (see `mnlp --help`)\n", argv[2]);
             return CLI_USAGE;
         }
-        fputs(cmd->usage, stdout);
+        print_usage(cmd);
         return CLI_OK;
     }
     if (!(cmd = find(argv[1]))) {
@@ -99,7 +106,7 @@ int main(int argc, char **argv)
     }
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(cmd->usage, stdout);
+            print_usage(cmd);
             return CLI_OK;
         }
     }
