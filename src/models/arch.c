@@ -5,9 +5,11 @@
 #include <string.h>
 
 extern const mn_arch mn_arch_llama;
+extern const mn_arch mn_arch_gpt2;
 
 static const mn_arch *const archs[] = {
     &mn_arch_llama,
+    &mn_arch_gpt2,
 };
 
 const mn_arch *mn_arch_find(const char *model_type)
