@@ -219,4 +219,13 @@ static void gpt2_matches_transformers(void)
                    "activation_function \"quick_gelu\" is not supported");
 }
 
-TEST_SUITE(archs, T(gpt2_matches_transformers));
+static void gpt_neox_matches_transformers(void)
+{
+    static const char *const names[] = {"gpt_neox", "gpt_neox-seqres"};
+
+    check_folders(names, MN_COUNT(names));
+    check_rejected("gpt_neox", "\"rotary_emb_base\": 10000", "\"rotary_emb_base\": 500",
+                   "\"rope_theta\" 10000 differs from \"rotary_emb_base\" 500");
+}
+
+TEST_SUITE(archs, T(gpt2_matches_transformers), T(gpt_neox_matches_transformers));

@@ -6,10 +6,12 @@
 
 extern const mn_arch mn_arch_llama;
 extern const mn_arch mn_arch_gpt2;
+extern const mn_arch mn_arch_gpt_neox;
 
 static const mn_arch *const archs[] = {
     &mn_arch_llama,
     &mn_arch_gpt2,
+    &mn_arch_gpt_neox,
 };
 
 const mn_arch *mn_arch_find(const char *model_type)
