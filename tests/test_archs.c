@@ -228,4 +228,16 @@ static void gpt_neox_matches_transformers(void)
                    "\"rope_theta\" 10000 differs from \"rotary_emb_base\" 500");
 }
 
-TEST_SUITE(archs, T(gpt2_matches_transformers), T(gpt_neox_matches_transformers));
+/* opt-350m-like's last hidden state is after project_out: [T, 32]. */
+static void opt_matches_transformers(void)
+{
+    static const char *const names[] = {"opt", "opt-350m-like"};
+
+    check_folders(names, MN_COUNT(names));
+    check_rejected("opt", "\"layer_norm_elementwise_affine\": true",
+                   "\"layer_norm_elementwise_affine\": false",
+                   "\"layer_norm_elementwise_affine\" false is not supported");
+}
+
+TEST_SUITE(archs, T(gpt2_matches_transformers), T(gpt_neox_matches_transformers),
+           T(opt_matches_transformers));

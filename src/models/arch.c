@@ -7,11 +7,13 @@
 extern const mn_arch mn_arch_llama;
 extern const mn_arch mn_arch_gpt2;
 extern const mn_arch mn_arch_gpt_neox;
+extern const mn_arch mn_arch_opt;
 
 static const mn_arch *const archs[] = {
     &mn_arch_llama,
     &mn_arch_gpt2,
     &mn_arch_gpt_neox,
+    &mn_arch_opt,
 };
 
 const mn_arch *mn_arch_find(const char *model_type)
