@@ -239,5 +239,14 @@ static void opt_matches_transformers(void)
                    "\"layer_norm_elementwise_affine\" false is not supported");
 }
 
+static void phi_matches_transformers(void)
+{
+    static const char *const names[] = {"phi"};
+
+    check_folders(names, MN_COUNT(names));
+    check_rejected("phi", "\"qk_layernorm\": false", "\"qk_layernorm\": true",
+                   "\"qk_layernorm\" true is not supported");
+}
+
 TEST_SUITE(archs, T(gpt2_matches_transformers), T(gpt_neox_matches_transformers),
-           T(opt_matches_transformers));
+           T(opt_matches_transformers), T(phi_matches_transformers));

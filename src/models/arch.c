@@ -8,12 +8,14 @@ extern const mn_arch mn_arch_llama;
 extern const mn_arch mn_arch_gpt2;
 extern const mn_arch mn_arch_gpt_neox;
 extern const mn_arch mn_arch_opt;
+extern const mn_arch mn_arch_phi;
 
 static const mn_arch *const archs[] = {
     &mn_arch_llama,
     &mn_arch_gpt2,
     &mn_arch_gpt_neox,
     &mn_arch_opt,
+    &mn_arch_phi,
 };
 
 const mn_arch *mn_arch_find(const char *model_type)
