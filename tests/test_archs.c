@@ -248,5 +248,15 @@ static void phi_matches_transformers(void)
                    "\"qk_layernorm\" true is not supported");
 }
 
+static void mixtral_matches_transformers(void)
+{
+    static const char *const names[] = {"mixtral"};
+
+    check_folders(names, MN_COUNT(names));
+    check_rejected("mixtral", "\"num_experts_per_tok\": 2", "\"num_experts_per_tok\": 5",
+                   "num_experts_per_tok 5 of num_local_experts 4");
+}
+
 TEST_SUITE(archs, T(gpt2_matches_transformers), T(gpt_neox_matches_transformers),
-           T(opt_matches_transformers), T(phi_matches_transformers));
+           T(opt_matches_transformers), T(phi_matches_transformers),
+           T(mixtral_matches_transformers));

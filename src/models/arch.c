@@ -9,6 +9,7 @@ extern const mn_arch mn_arch_gpt2;
 extern const mn_arch mn_arch_gpt_neox;
 extern const mn_arch mn_arch_opt;
 extern const mn_arch mn_arch_phi;
+extern const mn_arch mn_arch_mixtral;
 
 static const mn_arch *const archs[] = {
     &mn_arch_llama,
@@ -16,6 +17,7 @@ static const mn_arch *const archs[] = {
     &mn_arch_gpt_neox,
     &mn_arch_opt,
     &mn_arch_phi,
+    &mn_arch_mixtral,
 };
 
 const mn_arch *mn_arch_find(const char *model_type)
