@@ -257,6 +257,16 @@ static void mixtral_matches_transformers(void)
                    "num_experts_per_tok 5 of num_local_experts 4");
 }
 
+/* qwen2_moe-normtopk: norm_topk_prob true, layer 1 a dense MLP (mlp_only_layers). */
+static void qwen2_moe_matches_transformers(void)
+{
+    static const char *const names[] = {"qwen2_moe", "qwen2_moe-normtopk"};
+
+    check_folders(names, MN_COUNT(names));
+    check_rejected("qwen2_moe", "\"use_sliding_window\": false",
+                   "\"use_sliding_window\": true", "\"use_sliding_window\" true is not");
+}
+
 TEST_SUITE(archs, T(gpt2_matches_transformers), T(gpt_neox_matches_transformers),
            T(opt_matches_transformers), T(phi_matches_transformers),
-           T(mixtral_matches_transformers));
+           T(mixtral_matches_transformers), T(qwen2_moe_matches_transformers));

@@ -10,6 +10,7 @@ extern const mn_arch mn_arch_gpt_neox;
 extern const mn_arch mn_arch_opt;
 extern const mn_arch mn_arch_phi;
 extern const mn_arch mn_arch_mixtral;
+extern const mn_arch mn_arch_qwen2_moe;
 
 static const mn_arch *const archs[] = {
     &mn_arch_llama,
@@ -18,6 +19,7 @@ static const mn_arch *const archs[] = {
     &mn_arch_opt,
     &mn_arch_phi,
     &mn_arch_mixtral,
+    &mn_arch_qwen2_moe,
 };
 
 const mn_arch *mn_arch_find(const char *model_type)

@@ -124,7 +124,8 @@ mnlp_status mn_gated_mlp_forward(const mn_gated_mlp *m, const mn_tensor *x, mn_t
 {
     mnlp_status st;
 
-    if ((st = mn_linear_forward(&m->gate_proj, x, gate)) || (st = mn_activation_forward(m->act, gate)) ||
+    if ((st = mn_linear_forward(&m->gate_proj, x, gate)) ||
+        (st = mn_activation_forward(m->act, gate)) ||
         (st = mn_linear_forward(&m->up_proj, x, up)) || (st = mn_op_mul(gate, up, gate)))
         return st;
     return mn_linear_forward(&m->down_proj, gate, out);
