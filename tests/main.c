@@ -15,14 +15,14 @@ extern const test_suite suite_base, suite_json, suite_tensor, suite_safetensors,
     suite_checkpoint, suite_config, suite_hub, suite_validate, suite_normalizers,
     suite_pre_tokenizers, suite_tok_models, suite_decoders, suite_tokenizer, suite_nstr,
     suite_pretrained, suite_convert, suite_template, suite_fast_regex, suite_nn, suite_llama,
-    suite_llama_family, suite_generate;
+    suite_llama_family, suite_generate, suite_archs;
 
 static const test_suite *const suites[] = {
     &suite_base, &suite_json, &suite_tensor, &suite_safetensors, &suite_checkpoint,
     &suite_config, &suite_hub, &suite_validate, &suite_normalizers, &suite_pre_tokenizers,
     &suite_tok_models, &suite_decoders, &suite_tokenizer, &suite_nstr, &suite_pretrained,
     &suite_convert, &suite_template, &suite_fast_regex, &suite_nn, &suite_llama,
-    &suite_llama_family, &suite_generate,
+    &suite_llama_family, &suite_generate, &suite_archs,
 };
 
 static int failures;

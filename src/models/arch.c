@@ -6,11 +6,14 @@
 
 extern const mn_arch mn_arch_llama;
 extern const mn_arch mn_arch_mistral, mn_arch_qwen2, mn_arch_phi3, mn_arch_gemma,
-    mn_arch_gemma2;
+    mn_arch_gemma2, mn_arch_gpt2, mn_arch_gpt_neox, mn_arch_opt, mn_arch_phi, mn_arch_mixtral,
+    mn_arch_qwen2_moe;
 
 static const mn_arch *const archs[] = {
     &mn_arch_llama,
     &mn_arch_mistral, &mn_arch_qwen2, &mn_arch_phi3, &mn_arch_gemma, &mn_arch_gemma2,
+    &mn_arch_gpt2, &mn_arch_gpt_neox, &mn_arch_opt, &mn_arch_phi, &mn_arch_mixtral,
+    &mn_arch_qwen2_moe,
 };
 
 const mn_arch *mn_arch_find(const char *model_type)

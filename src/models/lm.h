@@ -9,7 +9,7 @@
 #include "models/arch.h"
 #include "nn/nn.h"
 
-#define MN_LM_MAX_SCRATCH 8
+#define MN_LM_MAX_SCRATCH 12
 
 /* The sizes the caller needs to allocate caches and working memory. */
 typedef struct mn_lm_dims {

@@ -62,6 +62,7 @@ void mn_rope_tables_seq(const mn_rope *rope, const int64_t *positions, int64_t n
 typedef struct mn_linear {
     const mn_tensor *weight;          /* [out, in], F32, F16 or BF16 */
     const mn_tensor *bias;            /* [out] or NULL */
+    bool transposed;                  /* weight is [in, out] (Conv1D), maybe a column view */
 } mn_linear;
 
 mnlp_status mn_linear_forward(const mn_linear *l, const mn_tensor *x, mn_tensor *out);
@@ -73,16 +74,37 @@ typedef struct mn_rms_norm {
 
 mnlp_status mn_rms_norm_forward(const mn_rms_norm *n, const mn_tensor *x, mn_tensor *out);
 
+typedef struct mn_layer_norm {
+    const mn_tensor *weight, *bias;   /* [hidden], F32 */
+    float eps;
+} mn_layer_norm;
+
+mnlp_status mn_layer_norm_forward(const mn_layer_norm *n, const mn_tensor *x, mn_tensor *out);
+
+/*
+ * x[n, hidden] += table[positions[i] + offset] for each row i: learned
+ * absolute positions (GPT-2's wpe, OPT's offset-2 table). row is [1, hidden]
+ * F32 working memory for tables stored in F16 or BF16. A position outside
+ * the table is an MNLP_ERR_INVALID_ARGUMENT naming it.
+ */
+mnlp_status mn_position_embedding_add(const mn_tensor *table, const int64_t *positions,
+                                      int64_t n, int64_t offset, mn_tensor *row, mn_tensor *x);
+
 /* ---- Activations -------------------------------------------------------- */
 
 typedef enum mn_activation {
     MN_ACT_SILU,
-    MN_ACT_GELU_TANH,                 /* gelu_pytorch_tanh */
+    MN_ACT_GELU,                      /* exact, with erf ("gelu") */
+    MN_ACT_GELU_TANH,                 /* "gelu_new", "gelu_pytorch_tanh" */
+    MN_ACT_RELU,
 } mn_activation;
 
 /* The activation named by a config's hidden_act (transformers' ACT2FN key);
  * MNLP_ERR_UNSUPPORTED for one mnlp does not run yet. */
 mnlp_status mn_activation_parse(const char *name, mn_activation *out);
+
+/* act applied to x in place. */
+mnlp_status mn_activation_forward(mn_activation act, mn_tensor *x);
 
 /* ---- Attention with a KV cache ----------------------------------------- */
 
@@ -102,8 +124,8 @@ typedef struct mn_attention_scratch {
  * Self-attention of x[T, hidden] at cache positions [past, past + T): the
  * new keys and values are written, rotated, into rows past.. of key_cache
  * and value_cache ([max, num_key_value_heads * head_dim]); every query then
- * attends causally to rows [0, past + T). cos and sin are [T, rotary dims].
- * out is [T, hidden].
+ * attends causally to rows [0, past + T). cos and sin are [T, rotary dims],
+ * or NULL for a model without rotary positions. out is [T, hidden].
  */
 mnlp_status mn_attention_forward(const mn_attention *a, const mn_tensor *x, const mn_tensor *cos,
                                  const mn_tensor *sin, mn_tensor *key_cache,
@@ -132,5 +154,45 @@ typedef struct mn_gated_mlp {
  * [T, intermediate] working memory. */
 mnlp_status mn_gated_mlp_forward(const mn_gated_mlp *m, const mn_tensor *x, mn_tensor *gate,
                                  mn_tensor *up, mn_tensor *out);
+
+/* ---- Plain MLP (GPT2MLP, OPT's fc1/fc2, PhiMLP, GPTNeoXMLP) ----------- */
+
+typedef struct mn_mlp {
+    mn_linear fc1, fc2;
+    mn_activation act;
+} mn_mlp;
+
+/* out = fc2(act(fc1(x))); mid is [T, intermediate] working memory. */
+mnlp_status mn_mlp_forward(const mn_mlp *m, const mn_tensor *x, mn_tensor *mid, mn_tensor *out);
+
+/* ---- Mixture of experts (MixtralSparseMoeBlock, Qwen2MoeSparseMoeBlock) -- */
+
+#define MN_MOE_MAX_EXPERTS 512
+
+typedef struct mn_moe {
+    mn_linear gate;                   /* the router: [num_experts, hidden] */
+    const mn_gated_mlp *experts;      /* [num_experts] */
+    int64_t num_experts, top_k;
+    bool norm_topk_prob;              /* renormalise the top-k weights to sum 1 */
+    /* Qwen2-MoE: sigmoid(shared_expert_gate(x)) * shared_expert(x) is added;
+     * unused when shared_expert_gate.weight is NULL. */
+    mn_gated_mlp shared_expert;
+    mn_linear shared_expert_gate;     /* [1, hidden] */
+} mn_moe;
+
+/* Working memory of one call: router [T, num_experts], gate and up [T, at
+ * least the largest intermediate size], expert_out [T, hidden]. */
+typedef struct mn_moe_scratch {
+    mn_tensor *router, *gate, *up, *expert_out;
+} mn_moe_scratch;
+
+/*
+ * Each token's router probabilities are the softmax over all experts; its
+ * top_k experts run and their outputs, weighted by those probabilities
+ * (renormalised when norm_topk_prob), are summed in expert order, as
+ * index_add_ sums them. out is [T, hidden].
+ */
+mnlp_status mn_moe_forward(const mn_moe *m, const mn_tensor *x, const mn_moe_scratch *s,
+                           mn_tensor *out);
 
 #endif

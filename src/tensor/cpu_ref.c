@@ -332,6 +332,97 @@ static mnlp_status ref_softcap(const mn_tensor *x, float cap, mn_tensor *out)
     return MNLP_OK;
 }
 
+/* Row r of a 2-d float matrix whose rows may be strided, as float. */
+static void strided_row_to_f32(const mn_tensor *m, int64_t r, float *dst)
+{
+    const char *row = (const char *)mn_tensor_data(m) +
+                      (size_t)(r * m->stride[0]) * mnlp_dtype_size(m->dtype);
+
+    if (m->dtype == MNLP_DTYPE_F32)
+        memcpy(dst, row, sizeof(float) * (size_t)m->shape[1]);
+    else
+        mnlp_dtype_to_f32(m->dtype, row, dst, (size_t)m->shape[1]);
+}
+
+/* Conv1D: each output row is the bias plus x[i, k] times w's row k, summed
+ * in k order, which reads w row by row. */
+static mnlp_status ref_linear_t(const mn_tensor *x, const mn_tensor *w, const mn_tensor *bias,
+                                mn_tensor *out)
+{
+    int64_t m = rows_of(x), k = w->shape[0], n = w->shape[1];
+    float *wrow = mn_calloc((size_t)n + 1, sizeof(float));
+
+    if (!wrow)
+        return mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "linear_t: out of memory");
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++)
+            f32_out(out)[i * n + j] = 0.0f;
+    for (int64_t c = 0; c < k; c++) {
+        strided_row_to_f32(w, c, wrow);
+        for (int64_t i = 0; i < m; i++) {
+            float a = f32(x)[i * k + c], *o = f32_out(out) + i * n;
+
+            for (int64_t j = 0; j < n; j++)
+                o[j] += a * wrow[j];
+        }
+    }
+    for (int64_t i = 0; bias && i < m; i++)
+        for (int64_t j = 0; j < n; j++)
+            f32_out(out)[i * n + j] += f32(bias)[j];
+    mn_free(wrow);
+    return MNLP_OK;
+}
+
+static mnlp_status ref_layer_norm(const mn_tensor *x, const mn_tensor *w, const mn_tensor *b,
+                                  float eps, mn_tensor *out)
+{
+    int64_t rows = rows_of(x), d = w->shape[0];
+
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = f32(x) + r * d;
+        float *o = f32_out(out) + r * d;
+        float mean = 0.0f, var = 0.0f, inv;
+
+        for (int64_t i = 0; i < d; i++)
+            mean += xr[i];
+        mean /= (float)d;
+        for (int64_t i = 0; i < d; i++)
+            var += (xr[i] - mean) * (xr[i] - mean);
+        inv = 1.0f / sqrtf(var / (float)d + eps);
+        for (int64_t i = 0; i < d; i++)
+            o[i] = (xr[i] - mean) * inv * f32(w)[i] + f32(b)[i];
+    }
+    return MNLP_OK;
+}
+
+static mnlp_status ref_gelu(const mn_tensor *x, mn_tensor *out)
+{
+    int64_t n = mn_tensor_numel(x);
+
+    /* torch.nn.functional.gelu: x * Phi(x) with the error function. */
+    for (int64_t i = 0; i < n; i++)
+        f32_out(out)[i] = 0.5f * f32(x)[i] * (1.0f + erff(f32(x)[i] * 0.70710678118654752f));
+    return MNLP_OK;
+}
+
+static mnlp_status ref_relu(const mn_tensor *x, mn_tensor *out)
+{
+    int64_t n = mn_tensor_numel(x);
+
+    for (int64_t i = 0; i < n; i++)
+        f32_out(out)[i] = f32(x)[i] > 0.0f ? f32(x)[i] : 0.0f;
+    return MNLP_OK;
+}
+
+static mnlp_status ref_scale(const mn_tensor *x, float s, mn_tensor *out)
+{
+    int64_t n = mn_tensor_numel(x);
+
+    for (int64_t i = 0; i < n; i++)
+        f32_out(out)[i] = f32(x)[i] * s;
+    return MNLP_OK;
+}
+
 const mn_ops mn_cpu_ref_ops = {
     .linear = ref_linear,
     .rms_norm = ref_rms_norm,
@@ -346,6 +437,11 @@ const mn_ops mn_cpu_ref_ops = {
     .attention_softcap = ref_attention_softcap,
     .gelu_tanh = ref_gelu_tanh,
     .softcap = ref_softcap,
+    .linear_t = ref_linear_t,
+    .layer_norm = ref_layer_norm,
+    .gelu = ref_gelu,
+    .relu = ref_relu,
+    .scale = ref_scale,
 };
 
 static const mn_backend cpu_ref = {

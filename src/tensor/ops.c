@@ -300,3 +300,75 @@ mnlp_status mn_op_softcap(const mn_tensor *x, float cap, mn_tensor *out)
     OPERANDS(softcap, x, out);
     return ops->softcap(x, cap, out);
 }
+
+mnlp_status mn_op_linear_t(const mn_tensor *x, const mn_tensor *w, const mn_tensor *bias,
+                           mn_tensor *out)
+{
+    const char *op = "linear_t";
+    mnlp_status st;
+    const mn_ops *ops;
+
+    if ((st = need(x->dtype == MNLP_DTYPE_F32 && out->dtype == MNLP_DTYPE_F32, op,
+                   "x and out must be F32")) ||
+        (st = need(is_float_weight(w->dtype) && w->ndim == 2, op,
+                   "w must be a 2-d F32, F16 or BF16 matrix")) ||
+        (st = need(w->stride[1] == 1 && w->stride[0] >= w->shape[1], op,
+                   "w's columns must be contiguous")) ||
+        (st = need(w->buffer->backend == x->buffer->backend, op,
+                   "w must be on x's backend")) ||
+        (st = need(last_dim(x) == w->shape[0], op, "x's last dim differs from w's rows")) ||
+        (st = need(out->ndim == x->ndim && last_dim(out) == w->shape[1] &&
+                       mn_tensor_numel(out) / (w->shape[1] ? w->shape[1] : 1) ==
+                           mn_tensor_numel(x) / (w->shape[0] ? w->shape[0] : 1),
+                   op, "out must be x's shape with the last dim w's columns")) ||
+        (st = need(!bias || (bias->dtype == MNLP_DTYPE_F32 && bias->ndim == 1 &&
+                             bias->shape[0] == w->shape[1]),
+                   op, "bias must be F32, 1-d with w's columns")))
+        return st;
+    /* w is checked above: it may be a strided column view. */
+    OPERANDS(linear_t, x, out, bias);
+    return ops->linear_t(x, w, bias, out);
+}
+
+mnlp_status mn_op_layer_norm(const mn_tensor *x, const mn_tensor *w, const mn_tensor *b,
+                             float eps, mn_tensor *out)
+{
+    const char *op = "layer_norm";
+    const mn_tensor *all[] = {x, w, b, out};
+    mnlp_status st;
+    const mn_ops *ops;
+
+    if ((st = need(all_f32(all, MN_COUNT(all)), op, "x, w, b and out must be F32")) ||
+        (st = need(w->ndim == 1 && w->shape[0] == last_dim(x) && same_shape(w, b), op,
+                   "w and b must be 1-d with x's last dim")) ||
+        (st = need(same_shape(x, out), op, "out must have x's shape")))
+        return st;
+    OPERANDS(layer_norm, x, w, b, out);
+    return ops->layer_norm(x, w, b, eps, out);
+}
+
+#define UNARY_OP(name)                                        \
+    mnlp_status mn_op_##name(const mn_tensor *x, mn_tensor *out) \
+    {                                                         \
+        mnlp_status st = unary(#name, x, out);                \
+        const mn_ops *ops;                                    \
+                                                              \
+        if (st)                                               \
+            return st;                                        \
+        OPERANDS(name, x, out);                               \
+        return ops->name(x, out);                             \
+    }
+
+UNARY_OP(gelu)
+UNARY_OP(relu)
+
+mnlp_status mn_op_scale(const mn_tensor *x, float s, mn_tensor *out)
+{
+    mnlp_status st = unary("scale", x, out);
+    const mn_ops *ops;
+
+    if (st)
+        return st;
+    OPERANDS(scale, x, out);
+    return ops->scale(x, s, out);
+}

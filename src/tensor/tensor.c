@@ -171,6 +171,21 @@ mnlp_status mn_tensor_read(const mn_tensor *t, void *dst, size_t n)
     return st ? st : t->buffer->backend->read(t->buffer, t->offset, dst, n);
 }
 
+mnlp_status mn_tensor_cols(const mn_tensor *t, int64_t col0, int64_t n, mn_tensor *out)
+{
+    if (t->ndim != 2 || !mn_tensor_is_contiguous(t) || col0 < 0 || n < 0 ||
+        col0 > t->shape[1] || n > t->shape[1] - col0)
+        return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "columns [%lld, %lld) of a 2-d tensor "
+                         "with %lld", (long long)col0, (long long)(col0 + n),
+                         (long long)(t->ndim == 2 ? t->shape[1] : 0));
+    *out = *t;
+    out->shape[1] = n;
+    out->stride[0] = t->shape[1];
+    out->stride[1] = 1;
+    out->offset += (size_t)col0 * mnlp_dtype_size(t->dtype);
+    return MNLP_OK;
+}
+
 mnlp_status mn_tensor_rows(const mn_tensor *t, int64_t row0, int64_t n, int ndim,
                            const int64_t *shape, mn_tensor *out)
 {

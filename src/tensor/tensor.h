@@ -81,6 +81,20 @@ typedef struct mn_ops {
     mnlp_status (*gelu_tanh)(const mn_tensor *x, mn_tensor *out);
     /* out = tanh(x / cap) * cap, F32 (logit soft-capping). */
     mnlp_status (*softcap)(const mn_tensor *x, float cap, mn_tensor *out);
+    /* out[M, N] = x[M, K] . w[K, N] + bias[N]: the layout of transformers'
+     * Conv1D (GPT-2). w's rows may be strided (a column block of a wider
+     * matrix, see mn_tensor_cols); its columns are contiguous. */
+    mnlp_status (*linear_t)(const mn_tensor *x, const mn_tensor *w, const mn_tensor *bias,
+                            mn_tensor *out);
+    /* torch.nn.LayerNorm over the last dim: (x - mean) / sqrt(var + eps) * w
+     * + b, var biased, all F32. */
+    mnlp_status (*layer_norm)(const mn_tensor *x, const mn_tensor *w, const mn_tensor *b,
+                              float eps, mn_tensor *out);
+    /* Activations, F32: exact GELU (erf); max(x, 0). */
+    mnlp_status (*gelu)(const mn_tensor *x, mn_tensor *out);
+    mnlp_status (*relu)(const mn_tensor *x, mn_tensor *out);
+    /* out = x * s, F32. */
+    mnlp_status (*scale)(const mn_tensor *x, float s, mn_tensor *out);
 } mn_ops;
 
 struct mn_backend {
@@ -134,6 +148,13 @@ void mn_tensor_free(mn_tensor *t);
 mnlp_status mn_tensor_rows(const mn_tensor *t, int64_t row0, int64_t n, int ndim,
                            const int64_t *shape, mn_tensor *out);
 
+/*
+ * Columns [col0, col0 + n) of a contiguous 2-d tensor, as a view whose rows
+ * keep t's row stride (not contiguous unless n is all columns). Only ops
+ * that say so (linear_t's w) accept such a view.
+ */
+mnlp_status mn_tensor_cols(const mn_tensor *t, int64_t col0, int64_t n, mn_tensor *out);
+
 int64_t mn_tensor_numel(const mn_tensor *t);
 size_t mn_tensor_nbytes(const mn_tensor *t);
 bool mn_tensor_is_contiguous(const mn_tensor *t);
@@ -172,5 +193,12 @@ mnlp_status mn_op_attention_softcap(const mn_tensor *q, const mn_tensor *k, cons
                                     bool causal, mn_tensor *out);
 mnlp_status mn_op_gelu_tanh(const mn_tensor *x, mn_tensor *out);
 mnlp_status mn_op_softcap(const mn_tensor *x, float cap, mn_tensor *out);
+mnlp_status mn_op_linear_t(const mn_tensor *x, const mn_tensor *w, const mn_tensor *bias,
+                           mn_tensor *out);
+mnlp_status mn_op_layer_norm(const mn_tensor *x, const mn_tensor *w, const mn_tensor *b,
+                             float eps, mn_tensor *out);
+mnlp_status mn_op_gelu(const mn_tensor *x, mn_tensor *out);
+mnlp_status mn_op_relu(const mn_tensor *x, mn_tensor *out);
+mnlp_status mn_op_scale(const mn_tensor *x, float s, mn_tensor *out);
 
 #endif
