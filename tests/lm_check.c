@@ -224,7 +224,7 @@ static void check_batch_generation(const lm_fixture *f, const mn_json *c)
     const mn_json *prompts = mn_json_get(c, "input_ids"), *masks = mn_json_get(c, "attention_mask");
     const mn_json *want = mn_json_get(c, "output_ids"), *kwargs = mn_json_get(c, "kwargs");
     const mn_json *pad = mn_json_get(kwargs, "pad_token_id");
-    int64_t ids[1024], mask[1024], expect[1024], got[2048], n_got = 0, eos = 0;
+    int64_t ids[1024], mask[1024], expect[1024], eos = 0;
     int64_t rows = (int64_t)prompts->len, n = 0, n_want = 0;
     mnlp_generate_params p = case_params(kwargs, &eos);
 
@@ -233,9 +233,12 @@ static void check_batch_generation(const lm_fixture *f, const mn_json *c)
         json_ids(&masks->items[b], mask + b * n, 128);
         n_want = json_ids(&want->items[b], expect + b * n_want, 128);
     }
-    CHECK_OK(mnlp_generate_batch(f->lm, ids, mask, rows, n, pad ? pad->integer : -1, &p, got,
-                                 &n_got));
-    compare_ids(f, "greedy_batch_left_padded", got, n_got * rows, expect, n_want * rows);
+    mnlp_generate_output out = {0};
+
+    CHECK_OK(mnlp_generate_batch(f->lm, ids, mask, rows, n, pad ? pad->integer : -1, &p, &out));
+    compare_ids(f, "greedy_batch_left_padded", out.sequences, out.length * out.num_sequences,
+                expect, n_want * rows);
+    mnlp_generate_output_free(&out);
 }
 
 void lm_check_generations(const lm_fixture *f)

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The mnlp command line, end to end: usage, `mnlp info` on the bundled
 # model, one-line errors on malformed files, and a fake Hugging Face cache.
-# usage: test_cli.sh MNLP_BINARY SOURCE_DIR TOKENIZER_FIXTURES ST_COMPARE
+# usage: test_cli.sh MNLP_BINARY SOURCE_DIR TOKENIZER_FIXTURES ST_COMPARE REF_CASES
+#        MODEL_FIXTURES
 set -u
 mnlp=$1
 src=$2
 fixtures=$3
 st_compare=$4
+ref_cases=$5
+models=$6
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -169,6 +172,28 @@ expect forward_no_output 2 'both --input and --output are needed' -- \
     "$mnlp" forward "$src/models/stories260K" --input "$ref"
 expect forward_no_ids 1 'no tensor "input_ids"' -- \
     "$mnlp" forward "$src/models/stories260K" --input "$tmp/fwd.safetensors" --output "$tmp/x"
+
+# --- generate: every generation case of reference.json, as JSON lines ------
+# (greedy, sampling-free processors, beams, eos, left-padded batches).
+gen_cases() {
+    local name=$1 model=$2 ref=$3
+    if "$ref_cases" "$ref" "$tmp/gen_req.jsonl" "$tmp/gen_want.jsonl" &&
+        "$mnlp" generate "$model" <"$tmp/gen_req.jsonl" >"$tmp/gen_got.jsonl" &&
+        cmp -s "$tmp/gen_got.jsonl" "$tmp/gen_want.jsonl"; then
+        ok "generate_$name"
+    else
+        bad "generate_$name" "sequences differ from $ref: $(diff "$tmp/gen_got.jsonl" \
+            "$tmp/gen_want.jsonl" | head -c 300)"
+    fi
+}
+gen_cases stories260K "$src/models/stories260K" "$src/tests/fixtures/stories260K/reference.json"
+for m in llama llama-rope-dynamic mistral qwen2 gemma gemma2 phi3-longrope; do
+    gen_cases "$m" "$models/$m" "$models/$m/reference.json"
+done
+expect generate_unknown_kwarg 1 'stdin line 1: "bogus" is not a generation parameter' -- \
+    bash -c "echo '{\"input_ids\": [[1, 2]], \"bogus\": 1}' | '$mnlp' generate '$src/models/stories260K'"
+expect generate_no_ids 1 'input_ids \(\[\[ids...\]\]\) is missing' -- \
+    bash -c "echo '{\"max_new_tokens\": 1}' | '$mnlp' generate '$src/models/stories260K'"
 
 # --- malformed checkpoints: one line on stderr, exit 1 --------------------
 entry='{"dtype":"F32","shape":[2],"data_offsets":'

@@ -214,15 +214,14 @@ mnlp_status mnlp_generate(const mnlp_lm *lm, const int64_t *input_ids, int64_t n
  * (NULL: all ones) are [batch_size, n_input]. Rows that reached an eos
  * continue with pad_token_id (-1: generation_config.json's, else
  * config.json's, else the first eos id, as transformers falls back) until
- * every row is done or max_new_tokens. output_ids (capacity batch_size *
- * (n_input + max_new_tokens)) receives [batch_size, *n_output] rows, each
- * the prompt with its padding, then the new tokens.
+ * every row is done or the length limit. out->sequences is [batch_size,
+ * length]: each row the prompt with its padding, then the new tokens. Free
+ * with mnlp_generate_output_free.
  */
 mnlp_status mnlp_generate_batch(const mnlp_lm *lm, const int64_t *input_ids,
                                 const int64_t *attention_mask, int64_t batch_size,
                                 int64_t n_input, int64_t pad_token_id,
-                                const mnlp_generate_params *params, int64_t *output_ids,
-                                int64_t *n_output);
+                                const mnlp_generate_params *params, mnlp_generate_output *out);
 
 #ifdef __cplusplus
 }

@@ -242,16 +242,15 @@ static mnlp_status batch_step(batch_run *r, int64_t start, bool *more)
 mnlp_status mnlp_generate_batch(const mnlp_lm *lm, const int64_t *input_ids,
                                 const int64_t *attention_mask, int64_t batch_size,
                                 int64_t n_input, int64_t pad_token_id,
-                                const mnlp_generate_params *params, int64_t *output_ids,
-                                int64_t *n_output)
+                                const mnlp_generate_params *params, mnlp_generate_output *out)
 {
     mn_gen_config g;
-    batch_run r = {.lm = lm, .g = &g, .batch = batch_size, .n = n_input, .ids = output_ids};
+    batch_run r = {.lm = lm, .g = &g, .batch = batch_size, .n = n_input};
     int64_t max_new;
     bool more = true;
     mnlp_status st;
 
-    *n_output = 0;
+    memset(out, 0, sizeof *out);
     if (n_input < 1 || batch_size < 1)
         return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "input_ids is empty");
     if ((st = mn_gen_config_resolve(lm, params, n_input, &g)) != MNLP_OK)
@@ -267,22 +266,21 @@ mnlp_status mnlp_generate_batch(const mnlp_lm *lm, const int64_t *input_ids,
                                                                     : 0;
     max_new = g.max_length - n_input;
     r.cap = n_input + (max_new > 0 ? max_new : 0);
+    r.ids = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * r.cap));
     r.mask = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * r.cap));
     r.done = mn_calloc((size_t)batch_size, sizeof(bool));
     r.logits = mn_malloc(sizeof(float) * (size_t)(batch_size * mnlp_lm_vocab_size(lm)));
     r.step_ids = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * n_input));
     r.step_mask = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * r.cap));
-    if (!r.mask || !r.done || !r.logits || !r.step_ids || !r.step_mask ||
+    if (!r.ids || !r.mask || !r.done || !r.logits || !r.step_ids || !r.step_mask ||
         mn_logits_work_init(&r.work, mnlp_lm_vocab_size(lm)) != MNLP_OK) {
         st = mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
         goto done;
     }
-    /* Rows are laid out with stride cap while generating, packed at the end;
-     * the prompt is copied from the last row first, so input_ids may be
-     * output_ids. */
-    for (int64_t b = batch_size - 1; b >= 0; b--)
-        for (int64_t i = n_input - 1; i >= 0; i--) {
-            output_ids[b * r.cap + i] = input_ids[b * n_input + i];
+    /* Rows are laid out with stride cap while generating, packed at the end. */
+    for (int64_t b = 0; b < batch_size; b++)
+        for (int64_t i = 0; i < n_input; i++) {
+            r.ids[b * r.cap + i] = input_ids[b * n_input + i];
             r.mask[b * r.cap + i] = attention_mask ? attention_mask[b * n_input + i] : 1;
         }
     if (max_new > 0 && (st = mnlp_kv_cache_create_batch(lm, batch_size, r.cap, &r.cache)))
@@ -290,10 +288,15 @@ mnlp_status mnlp_generate_batch(const mnlp_lm *lm, const int64_t *input_ids,
     for (int64_t step = 0; step < max_new && more && !st; step++)
         st = batch_step(&r, step ? r.n - 1 : 0, &more);
     for (int64_t b = 1; !st && b < batch_size; b++)
-        memmove(output_ids + b * r.n, output_ids + b * r.cap, sizeof(int64_t) * (size_t)r.n);
-    if (!st)
-        *n_output = r.n;
+        memmove(r.ids + b * r.n, r.ids + b * r.cap, sizeof(int64_t) * (size_t)r.n);
+    if (!st) {
+        out->sequences = r.ids;
+        out->num_sequences = batch_size;
+        out->length = r.n;
+        r.ids = NULL;
+    }
 done:
+    mn_free(r.ids);
     mnlp_kv_cache_free(r.cache);
     mn_logits_work_free(&r.work);
     mn_free(r.mask);
