@@ -173,6 +173,23 @@ expect forward_no_output 2 'both --input and --output are needed' -- \
 expect forward_no_ids 1 'no tensor "input_ids"' -- \
     "$mnlp" forward "$src/models/stories260K" --input "$tmp/fwd.safetensors" --output "$tmp/x"
 
+# --- chat: the bundled model given a chat template ---------------------------
+dir="$tmp/chatmodel"
+mkdir -p "$dir"
+cp "$src/models/stories260K/"{config.json,generation_config.json,model.safetensors} "$dir/"
+cp "$src/models/stories260K/"{tokenizer.json,tokenizer.model,special_tokens_map.json} "$dir/"
+sed '1s/^{/{"chat_template": "{% for m in messages %}{{ m.content }} {% endfor %}",/' \
+    "$src/models/stories260K/tokenizer_config.json" >"$dir/tokenizer_config.json"
+one=$(echo "Once upon a time" | "$mnlp" chat "$dir" --max-new-tokens 24 2>&1)
+want=$("$mnlp" run "$dir" "Once upon a time" --chat --max-new-tokens 24 2>&1)
+if [ -n "$one" ] && [ "$one" = "$want" ]; then ok chat_one_turn; else
+    bad chat_one_turn "chat [$one], run --chat [$want]"; fi
+two=$(printf 'Once upon a time\nThe end\n' | "$mnlp" chat "$dir" --max-new-tokens 12 2>&1)
+if [ "$(printf '%s\n' "$two" | wc -l)" = 2 ]; then ok chat_two_turns; else
+    bad chat_two_turns "expected two answers: [$two]"; fi
+expect chat_no_template 1 'the model has no chat template' -- \
+    bash -c "echo hi | '$mnlp' chat '$src/models/stories260K'"
+
 # --- generate: every generation case of reference.json, as JSON lines ------
 # (greedy, sampling-free processors, beams, eos, left-padded batches).
 gen_cases() {

@@ -18,7 +18,7 @@ typedef struct cli_command {
 } cli_command;
 
 extern const cli_command cli_info, cli_tokenize, cli_detokenize, cli_chat_template, cli_run,
-    cli_generate, cli_forward;
+    cli_chat, cli_generate, cli_forward;
 
 /* Print "mnlp: error: <what>: <last error>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what);

@@ -10,6 +10,7 @@ static const cli_command *const commands[] = {
     &cli_detokenize,
     &cli_chat_template,
     &cli_run,
+    &cli_chat,
     &cli_generate,
     &cli_forward,
 };
