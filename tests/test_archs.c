@@ -1,174 +1,18 @@
 /*
  * archs: the causal LMs that differ most from Llama (GPT-2, GPT-NeoX, OPT,
- * Phi, Mixtral, Qwen2-MoE) against transformers' own outputs. Each fixture
- * folder holds a tiny model with reference.safetensors (logits and every
- * output_hidden_states entry of float64 runs) and reference.json (the
- * tolerance and generate() cases); see DECODERS.md of the fixtures.
+ * Phi, Mixtral, Qwen2-MoE) against transformers' own outputs through the
+ * checks of lm_check.c: logits and hidden states of each row, of the rows
+ * as one batch and of the left-padded batch, and the greedy generations.
  */
 #include "test.h"
 
 #include "base/files.h"
-#include "base/json.h"
-#include "io/safetensors.h"
-
-#include <stdlib.h>
-
-static const char *models_dir(void)
-{
-    const char *dir = getenv("MNLP_MODEL_FIXTURES");
-
-    return dir ? dir : MNLP_MODEL_FIXTURES;
-}
-
-typedef struct fixture {
-    char dir[4200];
-    mnlp_lm *lm;
-    mn_safetensors *ref;
-    mn_json_doc *json;
-    double atol, rtol;
-} fixture;
-
-static bool fixture_open(fixture *f, const char *name)
-{
-    char path[4400], *text = NULL;
-    size_t len;
-    const mn_json *tol;
-
-    memset(f, 0, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "%s/%s", models_dir(), name);
-    snprintf(path, sizeof path, "%s/reference.json", f->dir);
-    CHECK_OK(mnlp_lm_load(f->dir, NULL, &f->lm));
-    CHECK_OK(mn_read_file(path, 1u << 24, &text, &len));
-    if (text)
-        CHECK_OK(mn_json_parse(text, len, NULL, &f->json));
-    mn_free(text);
-    snprintf(path, sizeof path, "%s/reference.safetensors", f->dir);
-    CHECK_OK(mn_safetensors_open(path, &f->ref));
-    if (!f->lm || !f->json || !f->ref)
-        return false;
-    tol = mn_json_get(mn_json_root(f->json), "tolerance");
-    f->atol = mn_json_get(tol, "atol")->number;
-    f->rtol = mn_json_get(tol, "rtol")->number;
-    return true;
-}
-
-static void fixture_close(fixture *f)
-{
-    mnlp_lm_free(f->lm);
-    mn_safetensors_free(f->ref);
-    mn_json_free(f->json);
-}
-
-/* Row `row` of a reference [B, T, C] tensor against got[T, C], as
- * torch.allclose judges; returns the largest absolute error. */
-static double compare_row(const fixture *f, const char *name, int64_t row, const float *got)
-{
-    const mn_st_tensor *t = mn_safetensors_find(f->ref, name);
-    int64_t n = t ? t->shape[1] * t->shape[2] : 0;
-    const float *want = t ? (const float *)t->data + row * n : NULL;
-    double worst = 0;
-    int bad = 0;
-
-    if (!t)
-        test_fail(__FILE__, __LINE__, "%s: no reference tensor %s", f->dir, name);
-    for (int64_t i = 0; i < n; i++) {
-        double err = fabs((double)got[i] - want[i]);
-
-        worst = err > worst ? err : worst;
-        if (!(err <= f->atol + f->rtol * fabs(want[i])) && bad++ < 3)
-            test_fail(__FILE__, __LINE__, "%s: %s[%lld][%lld] = %.7g, expected %.7g", f->dir,
-                      name, (long long)row, (long long)i, got[i], want[i]);
-    }
-    return worst;
-}
-
-/* The forward of each input row (batch 1) against logits and hidden states. */
-static void check_forward(const fixture *f, double *worst_logits, double *worst_hidden)
-{
-    const mn_st_tensor *ids = mn_safetensors_find(f->ref, "input_ids");
-    int64_t layers = mnlp_lm_num_hidden_layers(f->lm), t_len = ids ? ids->shape[1] : 0;
-    int64_t vocab = mnlp_lm_vocab_size(f->lm), hidden = mnlp_lm_hidden_size(f->lm);
-    float *logits = malloc(sizeof(float) * (size_t)(t_len * vocab));
-    float *hs = malloc(sizeof(float) * (size_t)((layers + 1) * t_len * hidden));
-
-    for (int64_t row = 0; ids && row < ids->shape[0]; row++) {
-        mnlp_lm_inputs in = {.input_ids = (const int64_t *)ids->data + row * t_len,
-                             .batch_size = 1, .seq_len = t_len};
-        mnlp_lm_outputs out = {.logits = logits, .hidden_states = hs};
-
-        CHECK_OK(mnlp_lm_forward(f->lm, &in, &out));
-        *worst_logits = fmax(*worst_logits, compare_row(f, "logits", row, logits));
-        for (int64_t l = 0; l <= layers; l++) {
-            char name[64];
-
-            snprintf(name, sizeof name, "hidden_states.%lld", (long long)l);
-            *worst_hidden = fmax(*worst_hidden,
-                                 compare_row(f, name, row, hs + l * t_len * hidden));
-        }
-    }
-    free(logits);
-    free(hs);
-}
-
-static int64_t json_ids(const mn_json *arr, int64_t *out, int64_t max)
-{
-    int64_t n = 0;
-
-    for (size_t i = 0; arr && i < arr->len && n < max; i++)
-        out[n++] = arr->items[i].integer;
-    return n;
-}
-
-/* The batch-1 greedy cases (greedy, eos_stopping): generate() must give
- * output_ids token for token. */
-static int check_generations(const fixture *f)
-{
-    const mn_json *cases = mn_json_get(mn_json_root(f->json), "generation");
-    int checked = 0;
-
-    for (size_t i = 0; cases && i < cases->len; i++) {
-        const mn_json *c = &cases->items[i], *kw = mn_json_get(c, "kwargs"), *v;
-        const char *name = mn_json_get(c, "name")->str;
-        int64_t ids[1024], want[1024], got[1024], n_got = 0, eos = 0, n, n_want;
-        mnlp_generate_params p = mnlp_generate_default_params();
-
-        if (strcmp(name, "greedy") != 0 && strcmp(name, "eos_stopping") != 0)
-            continue;
-        n = json_ids(&mn_json_get(c, "input_ids")->items[0], ids, 1024);
-        n_want = json_ids(&mn_json_get(c, "output_ids")->items[0], want, 1024);
-        if ((v = mn_json_get(kw, "max_new_tokens")))
-            p.max_new_tokens = v->integer;
-        if ((v = mn_json_get(kw, "eos_token_id"))) {
-            eos = v->integer;
-            p.eos_token_id = &eos;
-            p.n_eos_token_id = 1;
-        }
-        CHECK_OK(mnlp_generate(f->lm, ids, n, &p, got, &n_got));
-        if (n_got != n_want || memcmp(got, want, sizeof(int64_t) * (size_t)n_got) != 0)
-            test_fail(__FILE__, __LINE__, "%s %s: %lld tokens, expected %lld", f->dir, name,
-                      (long long)n_got, (long long)n_want);
-        checked++;
-    }
-    return checked;
-}
+#include "lm_check.h"
 
 static void check_folders(const char *const *names, int n)
 {
-    for (int i = 0; i < n; i++) {
-        fixture f;
-        double logits = 0, hidden = 0;
-
-        if (fixture_open(&f, names[i])) {
-            int cases;
-
-            check_forward(&f, &logits, &hidden);
-            cases = check_generations(&f);
-            CHECK_INT(cases, 2);
-            printf("  %-20s logits max err %.2e, hidden states %.2e (atol %.2e), "
-                   "%d generations\n", names[i], logits, hidden, f.atol, cases);
-        }
-        fixture_close(&f);
-    }
+    for (int i = 0; i < n; i++)
+        lm_check_fixture(names[i]);
 }
 
 /*
@@ -186,7 +30,7 @@ static void check_rejected(const char *name, const char *from, const char *to,
     mnlp_report *report = NULL;
     bool found = false;
 
-    snprintf(dir, sizeof dir, "%s/%s", models_dir(), name);
+    snprintf(dir, sizeof dir, "%s/%s", lm_fixtures_dir(), name);
     snprintf(path, sizeof path, "%s/config.json", dir);
     CHECK_OK(mn_read_file(path, 1u << 20, &text, &len));
     if (!text || !(at = strstr(text, from)) || len + strlen(to) >= sizeof edited) {

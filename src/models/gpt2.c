@@ -245,8 +245,9 @@ static mnlp_status layer_forward(const gpt2_layer *l, const mn_lm_chunk *c, int6
     mnlp_status st;
 
     if ((st = mn_layer_norm_forward(&l->ln_1, s[S_RESIDUAL], s[S_NORMED])) ||
-        (st = mn_attention_forward(&l->attn, s[S_NORMED], NULL, NULL, c->key_cache[i],
-                                   c->value_cache[i], c->past, &as, s[S_BLOCK_OUT])) ||
+        (st = mn_attention_forward_masked(&l->attn, s[S_NORMED], NULL, NULL, c->key_cache[i],
+                                          c->value_cache[i], c->past, c->mask, &as,
+                                          s[S_BLOCK_OUT])) ||
         (st = mn_op_add(s[S_RESIDUAL], s[S_BLOCK_OUT], s[S_RESIDUAL])) ||
         (st = mn_layer_norm_forward(&l->ln_2, s[S_RESIDUAL], s[S_NORMED])) ||
         (st = mn_mlp_forward(&l->mlp, s[S_NORMED], s[S_MID], s[S_BLOCK_OUT])))
@@ -285,6 +286,7 @@ static const mn_lm_ops gpt2_lm = {
     .load = gpt2_load,
     .free = gpt2_free,
     .forward = gpt2_forward,
+    .attention_mask = true,
 };
 
 static const char *const architectures[] = {"GPT2LMHeadModel", NULL};

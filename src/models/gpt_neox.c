@@ -281,8 +281,9 @@ static mnlp_status layer_forward(const neox *m, const neox_layer *l, const mn_lm
     mnlp_status st;
 
     if ((st = mn_layer_norm_forward(&l->input_layernorm, s[S_RESIDUAL], s[S_NORMED])) ||
-        (st = mn_attention_forward(&l->attention, s[S_NORMED], c->cos, c->sin, c->key_cache[i],
-                                   c->value_cache[i], c->past, &as, s[S_ATTN])))
+        (st = mn_attention_forward_masked(&l->attention, s[S_NORMED], c->cos, c->sin,
+                                          c->key_cache[i], c->value_cache[i], c->past, c->mask,
+                                          &as, s[S_ATTN])))
         return st;
     if (m->parallel) {
         if ((st = mn_layer_norm_forward(&l->post_attention_layernorm, s[S_RESIDUAL],
@@ -326,6 +327,7 @@ static const mn_lm_ops neox_lm = {
     .load = neox_load,
     .free = neox_free,
     .forward = neox_forward,
+    .attention_mask = true,
 };
 
 static const char *const architectures[] = {"GPTNeoXForCausalLM", NULL};

@@ -248,8 +248,9 @@ static mnlp_status layer_forward(const mixtral_layer *l, const mn_lm_chunk *c, i
     mnlp_status st;
 
     if ((st = mn_rms_norm_forward(&l->input_layernorm, s[S_RESIDUAL], s[S_NORMED])) ||
-        (st = mn_attention_forward(&l->self_attn, s[S_NORMED], c->cos, c->sin, c->key_cache[i],
-                                   c->value_cache[i], c->past, &as, s[S_BLOCK_OUT])) ||
+        (st = mn_attention_forward_masked(&l->self_attn, s[S_NORMED], c->cos, c->sin,
+                                          c->key_cache[i], c->value_cache[i], c->past, c->mask,
+                                          &as, s[S_BLOCK_OUT])) ||
         (st = mn_op_add(s[S_RESIDUAL], s[S_BLOCK_OUT], s[S_RESIDUAL])) ||
         (st = mn_rms_norm_forward(&l->post_attention_layernorm, s[S_RESIDUAL], s[S_NORMED])) ||
         (st = mn_moe_forward(&l->block_sparse_moe, s[S_NORMED], &ms, s[S_BLOCK_OUT])))
@@ -284,6 +285,7 @@ static const mn_lm_ops mixtral_lm = {
     .load = mixtral_load,
     .free = mixtral_free,
     .forward = mixtral_forward,
+    .attention_mask = true,
 };
 
 static const char *const architectures[] = {"MixtralForCausalLM", NULL};

@@ -255,8 +255,9 @@ static mnlp_status residual_block(const opt *m, const opt_layer *l, const mn_lm_
         return st;
     if (m->pre_norm)
         in = s[S_NORMED];
-    st = attn ? mn_attention_forward(&l->self_attn, in, NULL, NULL, c->key_cache[i],
-                                     c->value_cache[i], c->past, &as, s[S_BLOCK_OUT])
+    st = attn ? mn_attention_forward_masked(&l->self_attn, in, NULL, NULL, c->key_cache[i],
+                                            c->value_cache[i], c->past, c->mask, &as,
+                                            s[S_BLOCK_OUT])
               : mn_mlp_forward(&l->mlp, in, s[S_MID], s[S_BLOCK_OUT]);
     if (st)
         return st;
@@ -323,6 +324,7 @@ static const mn_lm_ops opt_lm = {
     .load = opt_load,
     .free = opt_free,
     .forward = opt_forward,
+    .attention_mask = true,
 };
 
 static const char *const architectures[] = {"OPTForCausalLM", NULL};

@@ -218,8 +218,9 @@ static mnlp_status layer_forward(const phi_layer *l, const mn_lm_chunk *c, int64
     mnlp_status st;
 
     if ((st = mn_layer_norm_forward(&l->input_layernorm, s[S_RESIDUAL], s[S_NORMED])) ||
-        (st = mn_attention_forward(&l->self_attn, s[S_NORMED], c->cos, c->sin, c->key_cache[i],
-                                   c->value_cache[i], c->past, &as, s[S_ATTN])) ||
+        (st = mn_attention_forward_masked(&l->self_attn, s[S_NORMED], c->cos, c->sin,
+                                          c->key_cache[i], c->value_cache[i], c->past, c->mask,
+                                          &as, s[S_ATTN])) ||
         (st = mn_mlp_forward(&l->mlp, s[S_NORMED], s[S_MID], s[S_MLP])) ||
         (st = mn_op_add(s[S_ATTN], s[S_MLP], s[S_ATTN])))
         return st;
@@ -253,6 +254,7 @@ static const mn_lm_ops phi_lm = {
     .load = phi_load,
     .free = phi_free,
     .forward = phi_forward,
+    .attention_mask = true,
 };
 
 static const char *const architectures[] = {"PhiForCausalLM", NULL};

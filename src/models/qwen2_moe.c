@@ -324,8 +324,9 @@ static mnlp_status layer_forward(const qwen2_moe_layer *l, const mn_lm_chunk *c,
     mnlp_status st;
 
     if ((st = mn_rms_norm_forward(&l->input_layernorm, s[S_RESIDUAL], s[S_NORMED])) ||
-        (st = mn_attention_forward(&l->self_attn, s[S_NORMED], c->cos, c->sin, c->key_cache[i],
-                                   c->value_cache[i], c->past, &as, s[S_BLOCK_OUT])) ||
+        (st = mn_attention_forward_masked(&l->self_attn, s[S_NORMED], c->cos, c->sin,
+                                          c->key_cache[i], c->value_cache[i], c->past, c->mask,
+                                          &as, s[S_BLOCK_OUT])) ||
         (st = mn_op_add(s[S_RESIDUAL], s[S_BLOCK_OUT], s[S_RESIDUAL])) ||
         (st = mn_rms_norm_forward(&l->post_attention_layernorm, s[S_RESIDUAL], s[S_NORMED])))
         return st;
@@ -363,6 +364,7 @@ static const mn_lm_ops qwen2_moe_lm = {
     .load = qwen2_moe_load,
     .free = qwen2_moe_free,
     .forward = qwen2_moe_forward,
+    .attention_mask = true,
 };
 
 static const char *const architectures[] = {"Qwen2MoeForCausalLM", NULL};
