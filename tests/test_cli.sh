@@ -204,7 +204,8 @@ gen_cases() {
     fi
 }
 gen_cases stories260K "$src/models/stories260K" "$src/tests/fixtures/stories260K/reference.json"
-for m in llama llama-rope-dynamic mistral qwen2 gemma gemma2 phi3-longrope; do
+for m in llama llama-rope-dynamic mistral qwen2 gemma gemma2 phi3-longrope gpt2 opt-350m-like \
+    gpt_neox phi mixtral qwen2_moe-normtopk; do
     gen_cases "$m" "$models/$m" "$models/$m/reference.json"
 done
 expect generate_unknown_kwarg 1 'stdin line 1: "bogus" is not a generation parameter' -- \
