@@ -146,6 +146,14 @@ story_case() {
 story_case beam4_64 6 "Once upon a time" --num-beams 4 --max-new-tokens 64
 story_case repetition_penalty 7 "Once upon a time" --max-new-tokens 100 \
     --repetition-penalty 1.3 --no-repeat-ngram-size 3
+# A stop string ends the story with the token that completes it.
+head -n 1 "$tmp/story_want.txt" | sed 's/mom\..*/mom./' >"$tmp/stop_want.txt"
+if "$mnlp" run "$src/models/stories260K" "Once upon a time" --stop-string "mom." \
+    >"$tmp/stop_got.txt" && cmp -s "$tmp/stop_got.txt" "$tmp/stop_want.txt"; then
+    ok run_stop_string
+else
+    bad run_stop_string "[$(cat "$tmp/stop_got.txt")] vs [$(cat "$tmp/stop_want.txt")]"
+fi
 # Sampling with a seed repeats itself.
 a=$("$mnlp" run "$src/models/stories260K" "Once" --do-sample --top-k 40 --seed 5 2>&1)
 b=$("$mnlp" run "$src/models/stories260K" "Once" --do-sample --top-k 40 --seed 5 2>&1)

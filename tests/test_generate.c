@@ -9,6 +9,8 @@
  */
 #include "test.h"
 
+#include "mnlp/tokenizer.h"
+
 #include "base/files.h"
 #include "base/json.h"
 #include "generate/generate.h"
@@ -697,10 +699,75 @@ static void streamer_sees_each_token_and_can_stop(void)
     fixture_close(&f);
 }
 
+/*
+ * stop_strings on the bundled model's greedy story: generation ends with the
+ * first new token whose text completes a stop string, which may end inside
+ * it ("mo" inside " mom"). Where that is comes from the reference sequence
+ * and its decoded text; the stop token is kept, as transformers keeps it.
+ */
+static void stop_strings_end_the_story(void)
+{
+    static const char *const stops[][2] = {{"mom.", NULL}, {"mo", "zzz"}};
+    fixture f;
+    mnlp_tokenizer *tok = NULL;
+    char model[4200];
+
+    snprintf(model, sizeof model, "%s/models/stories260K", test_source_dir());
+    CHECK_OK(mnlp_tokenizer_load(model, &tok));
+    if (!stories_open(&f) || !tok)
+        goto done;
+    for (int k = 0; k < 2; k++) {
+        const mn_json *c = &mn_json_get(mn_json_root(f.json), "cases")->items[0];
+        int64_t prompt[64], seq[512], n_prompt, n_seq, want = -1;
+        int32_t ids32[512];
+        mnlp_generate_params p = mnlp_generate_default_params();
+        mnlp_generate_output out = {0};
+
+        CHECK_STR(mn_json_get(c, "name")->str, "greedy_200");
+        n_prompt = json_ids(mn_json_get(c, "prompt_ids"), prompt, 64);
+        n_seq = json_ids(mn_json_get(c, "sequence"), seq, 512);
+        /* The first new token after which the new text holds the stop string. */
+        for (int64_t e = n_prompt + 1; e <= n_seq && want < 0; e++) {
+            char *text = NULL;
+            size_t len;
+
+            for (int64_t i = n_prompt; i < e; i++)
+                ids32[i - n_prompt] = (int32_t)seq[i];
+            CHECK_OK(mnlp_tokenizer_decode(tok, ids32, (size_t)(e - n_prompt), false, &text,
+                                           &len));
+            if (text && strstr(text, stops[k][0]))
+                want = e;
+            mnlp_free(text);
+        }
+        CHECK(want > n_prompt);
+        p.max_new_tokens = 200;
+        p.stop_strings = stops[k];
+        p.n_stop_strings = stops[k][1] ? 2 : 1;
+        p.tokenizer = tok;
+        CHECK_OK(mnlp_generate_sequences(f.lm, prompt, n_prompt, &p, &out));
+        CHECK_INT(out.length, want);
+        CHECK(out.sequences && memcmp(out.sequences, seq, sizeof *seq * (size_t)want) == 0);
+        mnlp_generate_output_free(&out);
+    }
+    {
+        mnlp_generate_params p = mnlp_generate_default_params();
+        mnlp_generate_output out = {0};
+        int64_t one = 1;
+
+        p.stop_strings = stops[0];
+        p.n_stop_strings = 1;
+        CHECK_ERR(mnlp_generate_sequences(f.lm, &one, 1, &p, &out), MNLP_ERR_INVALID_ARGUMENT,
+                  "stop_strings: the tokenizer is needed");
+    }
+done:
+    mnlp_tokenizer_free(tok);
+    fixture_close(&f);
+}
+
 TEST_SUITE(generate, T(tiny_generation_cases_match), T(stories260k_generation_cases_match),
            T(tiny_first_step_scores_match), T(stories260k_first_step_scores_match),
            T(top_k_1_sampling_equals_greedy), T(draws_follow_the_softmax),
            T(draws_without_replacement_are_distinct), T(same_seed_same_output),
            T(beam_sampling_is_seeded_and_ordered),
            T(processors_follow_transformers_rules), T(generate_rejects_bad_parameters),
-           T(streamer_sees_each_token_and_can_stop));
+           T(streamer_sees_each_token_and_can_stop), T(stop_strings_end_the_story));

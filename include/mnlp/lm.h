@@ -167,6 +167,12 @@ typedef struct mnlp_generate_params {
     bool output_scores;
     mnlp_token_callback streamer;
     void *streamer_data;
+    /* stop_strings: a sequence ends once one of these appears, ending in
+     * its last token, in the text of its tokens (transformers' StopStringCriteria,
+     * which needs the model's tokenizer). Not with beams. */
+    const char *const *stop_strings;
+    int64_t n_stop_strings;
+    const struct mnlp_tokenizer *tokenizer;
 } mnlp_generate_params;
 
 /* Every field not set, no streamer, output_scores false. */

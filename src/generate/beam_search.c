@@ -101,14 +101,6 @@ static bool hyps_is_done(const beam_hyps *h, const mn_gen_config *g, double best
 
 /* ---- one step ------------------------------------------------------------------ */
 
-static bool is_eos(const mn_gen_config *g, int64_t id)
-{
-    for (int64_t i = 0; i < g->n_eos; i++)
-        if (g->eos[i] == id)
-            return true;
-    return false;
-}
-
 /* torch.topk(sorted=True) of the flat [num_beams * vocab] scores. */
 static void top_candidates(beam_state *s, const float *flat, int64_t n)
 {
@@ -160,7 +152,7 @@ static mnlp_status scorer_process(beam_state *s)
     for (int64_t rank = 0; rank < s->k && b < s->nb; rank++) {
         int64_t beam = s->next_tokens[rank] / s->vocab, tok = s->next_tokens[rank] % s->vocab;
 
-        if (is_eos(g, tok)) {
+        if (mn_gen_is_eos(g, tok)) {
             if (rank < s->nb)
                 hyps_add(&s->hyps, s->r->ids + beam * s->r->cap, cur_len, s->next_scores[rank],
                          cur_len + 1 - g->prompt_len, g->length_penalty);
@@ -238,7 +230,7 @@ static mnlp_status beam_scores_step(beam_state *s, mn_logits_work *w, float *sco
 static bool all_end_in_eos(const beam_state *s)
 {
     for (int64_t i = 0; i < s->nb; i++)
-        if (!is_eos(s->g, s->r->ids[i * s->r->cap + s->r->cur_len - 1]))
+        if (!mn_gen_is_eos(s->g, s->r->ids[i * s->r->cap + s->r->cur_len - 1]))
             return false;
     return s->g->n_eos > 0;
 }

@@ -47,19 +47,11 @@ static int64_t argmax(const float *x, int64_t n)
     return best;
 }
 
-static bool is_eos(const mn_gen_config *g, int64_t id)
-{
-    for (int64_t i = 0; i < g->n_eos; i++)
-        if (g->eos[i] == id)
-            return true;
-    return false;
-}
-
 /* _sample: each unfinished row gets its next token (argmax, or a draw
  * from the warped scores); a finished row gets pad_token_id. */
 static mnlp_status sample_loop(const mn_gen_config *g, const mnlp_generate_params *p,
-                               mn_gen_rows *r, mn_logits_work *w, float *scores_out,
-                               int64_t *n_scores, bool *unfinished)
+                               mn_gen_rows *r, mn_logits_work *w, mn_stop_strings *stop,
+                               float *scores_out, int64_t *n_scores, bool *unfinished)
 {
     int64_t vocab = g->vocab_size, left = r->n_rows;
     mn_rng rng;
@@ -83,7 +75,8 @@ static mnlp_status sample_loop(const mn_gen_config *g, const mnlp_generate_param
             ids[r->cur_len] = next;
             if (unfinished[i] && p->streamer && p->streamer(next, p->streamer_data))
                 left = 0;
-            if (unfinished[i] && (is_eos(g, next) || r->cur_len + 1 >= g->max_length)) {
+            if (unfinished[i] && (mn_gen_is_eos(g, next) || r->cur_len + 1 >= g->max_length ||
+                                  (stop && mn_stop_strings_hit(stop, ids, r->cur_len + 1)))) {
                 unfinished[i] = false;
                 left--;
             }
@@ -119,6 +112,8 @@ static mnlp_status check_call(const mn_gen_config *g, const mnlp_generate_params
     if (p->streamer && (g->num_beams > 1 || g->num_return_sequences > 1))
         return mn_errorf(MNLP_ERR_INVALID_ARGUMENT, "streamer: only with one sequence and "
                          "num_beams 1");
+    if (p->n_stop_strings > 0 && g->num_beams > 1)
+        return mn_errorf(MNLP_ERR_UNSUPPORTED, "stop_strings: not with num_beams > 1 yet");
     return MNLP_OK;
 }
 
@@ -129,6 +124,7 @@ mnlp_status mnlp_generate_sequences(const mnlp_lm *lm, const int64_t *input_ids,
     mn_gen_config g;
     mn_gen_rows rows = {0};
     mn_logits_work w = {0};
+    mn_stop_strings *stop = NULL;
     bool *unfinished = NULL;
     int64_t n_rows;
     mnlp_status st;
@@ -139,6 +135,10 @@ mnlp_status mnlp_generate_sequences(const mnlp_lm *lm, const int64_t *input_ids,
     if ((st = mn_gen_config_resolve(lm, params, n_input, &g)))
         return st;
     if ((st = check_call(&g, params, input_ids, n_input)))
+        goto done;
+    if (params && params->n_stop_strings > 0 &&
+        (st = mn_stop_strings_new(params->tokenizer, params->stop_strings, params->n_stop_strings,
+                                  g.vocab_size, &stop)))
         goto done;
     n_rows = g.num_beams > 1 ? g.num_beams : g.num_return_sequences;
     if ((st = mn_logits_work_init(&w, g.vocab_size)) ||
@@ -158,13 +158,14 @@ mnlp_status mnlp_generate_sequences(const mnlp_lm *lm, const int64_t *input_ids,
         unfinished[i] = true;
     if (g.num_beams > 1)
         st = mn_beam_search(&g, &rows, &w, out->scores, &out->n_scores, out);
-    else if (!(st = sample_loop(&g, params, &rows, &w, out->scores, &out->n_scores,
+    else if (!(st = sample_loop(&g, params, &rows, &w, stop, out->scores, &out->n_scores,
                                 unfinished)))
         st = copy_rows(&rows, out);
 done:
     if (st)
         mnlp_generate_output_free(out);
     mn_free(unfinished);
+    mn_stop_strings_free(stop);
     mn_gen_rows_free(&rows);
     mn_logits_work_free(&w);
     mn_gen_config_free(&g);
@@ -200,6 +201,7 @@ typedef struct batch_run {
     bool *done;
     float *logits;
     mn_logits_work work;
+    mn_stop_strings *stop;
     mnlp_kv_cache *cache;
 } batch_run;
 
@@ -231,7 +233,8 @@ static mnlp_status batch_step(batch_run *r, int64_t start, bool *more)
         next = r->done[b] ? r->pad : argmax(row, vocab);
         r->ids[b * r->cap + r->n] = next;
         r->mask[b * r->cap + r->n] = 1;
-        r->done[b] = r->done[b] || is_eos(r->g, next);
+        r->done[b] = r->done[b] || mn_gen_is_eos(r->g, next) ||
+                     (r->stop && mn_stop_strings_hit(r->stop, r->ids + b * r->cap, r->n + 1));
         *more = *more || !r->done[b];
     }
     if (!st)
@@ -272,6 +275,10 @@ mnlp_status mnlp_generate_batch(const mnlp_lm *lm, const int64_t *input_ids,
     r.logits = mn_malloc(sizeof(float) * (size_t)(batch_size * mnlp_lm_vocab_size(lm)));
     r.step_ids = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * n_input));
     r.step_mask = mn_malloc(sizeof(int64_t) * (size_t)(batch_size * r.cap));
+    if (params && params->n_stop_strings > 0 &&
+        (st = mn_stop_strings_new(params->tokenizer, params->stop_strings, params->n_stop_strings,
+                                  g.vocab_size, &r.stop)))
+        goto done;
     if (!r.ids || !r.mask || !r.done || !r.logits || !r.step_ids || !r.step_mask ||
         mn_logits_work_init(&r.work, mnlp_lm_vocab_size(lm)) != MNLP_OK) {
         st = mn_errorf(MNLP_ERR_OUT_OF_MEMORY, "out of memory");
@@ -299,6 +306,7 @@ done:
     mn_free(r.ids);
     mnlp_kv_cache_free(r.cache);
     mn_logits_work_free(&r.work);
+    mn_stop_strings_free(r.stop);
     mn_free(r.mask);
     mn_free(r.done);
     mn_free(r.logits);

@@ -10,6 +10,7 @@
 #include "base/base.h"
 
 #include "mnlp/lm.h"
+#include "mnlp/tokenizer.h"
 
 #define MN_GEN_MAX_EOS 64
 
@@ -106,6 +107,24 @@ void mn_gen_rows_free(mn_gen_rows *r);
 /* The next-token logits of every row whose active[i] is set (all when
  * active is NULL) into r->logits, running what each cache lacks. */
 mnlp_status mn_gen_rows_forward(mn_gen_rows *r, const bool *active);
+
+/* StopStringCriteria over the text of the last tokens (stop_strings.c). */
+typedef struct mn_stop_strings mn_stop_strings;
+
+mnlp_status mn_stop_strings_new(const mnlp_tokenizer *tok, const char *const *stops,
+                                int64_t n_stops, int64_t vocab, mn_stop_strings **out);
+void mn_stop_strings_free(mn_stop_strings *s);
+/* Whether ids[0..len) (the prompt included) ends a stop string in its last token. */
+bool mn_stop_strings_hit(mn_stop_strings *s, const int64_t *ids, int64_t len);
+
+/* Whether id is one of the config's eos ids. */
+static inline bool mn_gen_is_eos(const mn_gen_config *g, int64_t id)
+{
+    for (int64_t i = 0; i < g->n_eos; i++)
+        if (g->eos[i] == id)
+            return true;
+    return false;
+}
 
 /* _beam_search with BeamSearchScorer (beam sampling with do_sample). */
 mnlp_status mn_beam_search(const mn_gen_config *g, mn_gen_rows *r, mn_logits_work *w,

@@ -57,6 +57,8 @@ void cli_gen_help(FILE *out);
 
 /* Load the tokenizer of MODEL (a folder or a cached repo id). */
 int cli_open_tokenizer(const char *model, const char *revision, mnlp_tokenizer **out);
+/* The same without printing an error (for optional uses). */
+int cli_open_tokenizer_quiet(const char *model, const char *revision, mnlp_tokenizer **out);
 
 /* Print s[0..n) as a JSON string literal on stdout. */
 void cli_print_json_string(const char *s, size_t n);

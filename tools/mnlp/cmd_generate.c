@@ -10,6 +10,7 @@
 
 typedef struct job {
     mnlp_lm *lm;
+    mnlp_tokenizer *tok;      /* for stop_strings; NULL when the folder has none */
 } job;
 
 /* A [rows, cols] JSON array of integers into a new buffer. */
@@ -80,6 +81,7 @@ static int generate_line(const mnlp_json *req, void *ctx, const char **why)
     mnlp_generate_params params = mnlp_generate_default_params();
     int64_t *ids = NULL, *mask = NULL, rows = 0, cols = 0, mrows, mcols;
     int64_t eos[64], forced_eos[64];
+    const char *stops[64];
     int rc = CLI_OK;
 
     if (mnlp_json_typeof(req) != MNLP_JSON_OBJECT) {
@@ -101,7 +103,20 @@ static int generate_line(const mnlp_json *req, void *ctx, const char **why)
         else if (!strcmp(key, "forced_eos_token_id"))
             ok = read_ids(v, forced_eos, 64, &params.n_forced_eos_token_id),
             params.forced_eos_token_id = forced_eos;
-        else if (!strcmp(key, "use_cache"))
+        else if (!strcmp(key, "stop_strings")) {
+            size_t n = mnlp_json_typeof(v) == MNLP_JSON_ARRAY ? mnlp_json_len(v) : 1, len;
+
+            ok = n <= 64;
+            for (size_t k = 0; ok && k < n; k++) {
+                const mnlp_json *e = mnlp_json_typeof(v) == MNLP_JSON_ARRAY ? mnlp_json_at(v, k)
+                                                                             : v;
+
+                ok = (stops[k] = mnlp_json_string(e, &len)) != NULL;
+            }
+            params.stop_strings = stops;
+            params.n_stop_strings = ok ? (int64_t)n : 0;
+            params.tokenizer = j->tok;
+        } else if (!strcmp(key, "use_cache"))
             /* The cache changes no result: mnlp always keeps one. */
             ok = mnlp_json_typeof(v) == MNLP_JSON_BOOL;
         else if (cli_gen_is_param(key))
@@ -153,14 +168,18 @@ static int generate_line(const mnlp_json *req, void *ctx, const char **why)
 static int run_generate(int argc, char **argv)
 {
     cli_model_args args;
-    job j = {NULL};
+    job j = {NULL, NULL};
     int rc = cli_parse_model_args(&cli_generate, argc, argv, NULL, NULL, 0, 0, &args);
 
     if (rc != CLI_OK)
         return rc;
     if (mnlp_lm_load(args.model, args.revision, &j.lm) != MNLP_OK)
         return cli_fail(NULL);
+    /* The tokenizer serves stop_strings only; a model without one still generates. */
+    if (cli_open_tokenizer_quiet(args.model, args.revision, &j.tok) != CLI_OK)
+        j.tok = NULL;
     rc = cli_each_line(generate_line, &j);
+    mnlp_tokenizer_free(j.tok);
     mnlp_lm_free(j.lm);
     return rc;
 }

@@ -123,6 +123,7 @@ static int run_run(int argc, char **argv)
     static const char *const chat_flag[] = {"--chat", NULL};
     static const char *const *const flags[] = {chat_flag};
     char **rest = malloc(sizeof *rest * (size_t)(argc + 1));
+    char **stops = malloc(sizeof *stops * (size_t)(argc + 1));
     int n_rest = 0, rc = CLI_OK;
     bool chat = false;
     cli_model_args args;
@@ -133,8 +134,11 @@ static int run_run(int argc, char **argv)
     int64_t *ids = NULL, n_ids = 0;
     stream s = {{NULL, 0}, NULL, 0, 0, 0, CLI_OK};
 
-    if (!rest)
+    if (!rest || !stops) {
+        free(rest);
+        free(stops);
         return CLI_FAIL;
+    }
     /* 200 new tokens unless asked: generation_config.json's max_length (20 by
      * default) is meant for generate calls, not for reading a continuation. */
     params.max_new_tokens = 200;
@@ -143,9 +147,12 @@ static int run_run(int argc, char **argv)
 
         if (g < 0)
             rc = cli_usage_error(&cli_run, "%s needs a value of its type", argv[i]);
+        else if (g == 0 && i > 0 && !strcmp(argv[i], "--stop-string") && i + 1 < argc)
+            stops[params.n_stop_strings++] = argv[++i];
         else if (g == 0)
             rest[n_rest++] = argv[i];
     }
+    params.stop_strings = (const char *const *)stops;
     if (rc == CLI_OK)
         rc = cli_parse_model_args(&cli_run, n_rest, rest, flags, &chat, 1, 1, &args);
     if (rc == CLI_OK && !args.n_extra)
@@ -154,6 +161,7 @@ static int run_run(int argc, char **argv)
         rc = cli_open_tokenizer(args.model, args.revision, &tok);
     if (rc == CLI_OK && mnlp_lm_load(args.model, args.revision, &lm) != MNLP_OK)
         rc = cli_fail(NULL);
+    params.tokenizer = tok;
     if (rc == CLI_OK)
         rc = prompt_ids(tok, args.extra[0], chat, &ids, &n_ids);
     s.cap = n_ids + 256;
@@ -189,6 +197,7 @@ static int run_run(int argc, char **argv)
     free(s.ids);
     free(ids);
     free(rest);
+    free(stops);
     mnlp_lm_free(lm);
     mnlp_tokenizer_free(tok);
     return rc;
@@ -198,14 +207,16 @@ const cli_command cli_run = {
     .name = "run",
     .summary = "continue a prompt with a causal language model",
     .usage =
-        "usage: mnlp run MODEL PROMPT [--chat] [--revision REV] [generation flags]\n"
+        "usage: mnlp run MODEL PROMPT [--chat] [--stop-string TEXT]... [--revision REV]\n"
+        "                [generation flags]\n"
         "\n"
         "Generate the continuation of PROMPT as transformers' generate does with the\n"
         "model's generation_config.json (greedy unless it or --do-sample says\n"
         "otherwise) and print the prompt and the continuation as it is decoded,\n"
         "without special tokens. --chat sends PROMPT as one user turn through the\n"
         "model's chat template and prints only the answer. --max-new-tokens\n"
-        "defaults to 200.\n",
+        "defaults to 200. Generation ends after the token that completes a\n"
+        "--stop-string (stop_strings).\n",
     .run = run_run,
     .generates = true,
 };

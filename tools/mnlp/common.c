@@ -43,6 +43,17 @@ int cli_parse_model_args(const cli_command *cmd, int argc, char **argv,
     return CLI_OK;
 }
 
+int cli_open_tokenizer_quiet(const char *model, const char *revision, mnlp_tokenizer **out)
+{
+    mnlp_model_location loc;
+
+    *out = NULL;
+    if (mnlp_model_locate(model, revision, &loc) != MNLP_OK ||
+        mnlp_tokenizer_load(loc.path, out) != MNLP_OK)
+        return CLI_FAIL;
+    return CLI_OK;
+}
+
 int cli_open_tokenizer(const char *model, const char *revision, mnlp_tokenizer **out)
 {
     mnlp_model_location loc;
