@@ -258,6 +258,10 @@ mkdir -p "$dir"
 cp "$src/models/stories260K/model.safetensors" "$dir/"
 sed 's/"num_hidden_layers": 5/"num_hidden_layers": 6/' "$src/models/stories260K/config.json" >"$dir/config.json"
 expect invalid_model_lists_problems 1 'missing tensor "model.layers.5.mlp.down_proj.weight" \[64, 172\]' -- "$mnlp" info "$dir"
+expect run_invalid_model 1 'missing tensor "model.layers.5.self_attn.q_proj.weight" \[64, 64\] \(and 8 more problems\)' -- \
+    "$mnlp" run "$dir" "Once"
+sed 's/"model_type": "llama"/"model_type": "llama9"/' "$src/models/stories260K/config.json" >"$dir/config.json"
+expect run_unknown_model_type 1 'llama9' -- "$mnlp" run "$dir" "Once"
 
 # --- a fake Hugging Face cache --------------------------------------------
 main=0123456789abcdef0123456789abcdef01234567

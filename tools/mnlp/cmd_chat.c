@@ -144,10 +144,11 @@ static int run_chat(int argc, char **argv)
     }
     if (rc == CLI_OK)
         rc = cli_parse_model_args(&cli_chat, n_rest, rest, NULL, NULL, 0, 0, &args);
-    if (rc == CLI_OK)
-        rc = cli_open_tokenizer(args.model, args.revision, &tok);
+    /* The model first: validation names what it cannot run before anything else. */
     if (rc == CLI_OK && mnlp_lm_load(args.model, args.revision, &lm) != MNLP_OK)
         rc = cli_fail(NULL);
+    if (rc == CLI_OK)
+        rc = cli_open_tokenizer(args.model, args.revision, &tok);
     if (rc == CLI_OK && system && !add_message(&h, "system", system, strlen(system)))
         rc = CLI_FAIL;
     while (rc == CLI_OK && (got = getline(&line, &line_cap, stdin)) >= 0) {

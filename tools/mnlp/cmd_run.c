@@ -157,10 +157,11 @@ static int run_run(int argc, char **argv)
         rc = cli_parse_model_args(&cli_run, n_rest, rest, flags, &chat, 1, 1, &args);
     if (rc == CLI_OK && !args.n_extra)
         rc = cli_usage_error(&cli_run, "no PROMPT given");
-    if (rc == CLI_OK)
-        rc = cli_open_tokenizer(args.model, args.revision, &tok);
+    /* The model first: validation names what it cannot run before anything else. */
     if (rc == CLI_OK && mnlp_lm_load(args.model, args.revision, &lm) != MNLP_OK)
         rc = cli_fail(NULL);
+    if (rc == CLI_OK)
+        rc = cli_open_tokenizer(args.model, args.revision, &tok);
     params.tokenizer = tok;
     if (rc == CLI_OK)
         rc = prompt_ids(tok, args.extra[0], chat, &ids, &n_ids);
