@@ -3,12 +3,11 @@
  * Gemma 2 compute it in transformers 4.47 with eager attention.
  */
 #include "models/decoder.h"
+#include "models/lm_common.h"
 
 #include <math.h>
 #include <string.h>
 
-#define MAX_DIM (1 << 24)
-#define MAX_LAYERS 1024
 
 /* ---- Config and declarations ------------------------------------------- */
 
@@ -64,18 +63,10 @@ void mn_decoder_check_config(const mnlp_config *c, const mn_decoder_opts *o, mn_
                    mn_config_name(c));
     if (o->phi3_rope)
         check_phi3_rope(c, p);
+    else
+        mn_check_rope_scaling(c, p);
     mn_cfg_float(c, "rms_norm_eps", p);
     mn_cfg_float(c, "rope_theta", p);
-}
-
-static bool in_range(const mnlp_config *c, const char *field, int64_t v, int64_t max,
-                     mn_problems *p)
-{
-    if (v >= 1 && v <= max)
-        return true;
-    mn_problem(p, "%s: \"%s\" is %lld, outside [1, %lld]", mn_config_name(c), field,
-               (long long)v, (long long)max);
-    return false;
 }
 
 static bool attn_bias(const mnlp_config *c, const mn_decoder_opts *o, mn_problems *p)
@@ -142,13 +133,13 @@ bool mn_decoder_declare(const mnlp_config *c, const mn_decoder_opts *o, mn_decls
     bool tied = mn_cfg_bool(c, "tie_word_embeddings", p);
     int n_bad = 0;
 
-    n_bad += !in_range(c, "vocab_size", vocab, MAX_DIM, p);
-    n_bad += !in_range(c, "hidden_size", hidden, MAX_DIM, p);
-    n_bad += !in_range(c, "intermediate_size", inter, MAX_DIM, p);
-    n_bad += !in_range(c, "num_hidden_layers", layers, MAX_LAYERS, p);
-    n_bad += !in_range(c, "num_attention_heads", heads, 1 << 16, p);
-    n_bad += !in_range(c, "num_key_value_heads", kv, 1 << 16, p);
-    n_bad += !in_range(c, "head_dim", hd, 1 << 16, p);
+    n_bad += !mn_cfg_in_range(c, "vocab_size", vocab, MN_MAX_DIM, p);
+    n_bad += !mn_cfg_in_range(c, "hidden_size", hidden, MN_MAX_DIM, p);
+    n_bad += !mn_cfg_in_range(c, "intermediate_size", inter, MN_MAX_DIM, p);
+    n_bad += !mn_cfg_in_range(c, "num_hidden_layers", layers, MN_MAX_LAYERS, p);
+    n_bad += !mn_cfg_in_range(c, "num_attention_heads", heads, 1 << 16, p);
+    n_bad += !mn_cfg_in_range(c, "num_key_value_heads", kv, 1 << 16, p);
+    n_bad += !mn_cfg_in_range(c, "head_dim", hd, 1 << 16, p);
     if (n_bad || p->failed)
         return false;
     mn_declare(d, MN_REQUIRED, 2, (int64_t[]){vocab, hidden}, "model.embed_tokens.weight");

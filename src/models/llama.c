@@ -4,68 +4,15 @@
  * gated SiLU MLP, RMSNorm throughout.
  */
 #include "models/lm.h"
+#include "models/lm_common.h"
 
 #include <math.h>
 #include <string.h>
 
 /* Sizes beyond these are not a real model but a hostile or broken config. */
-#define MAX_DIM (1 << 24)
-#define MAX_LAYERS 1024
 
 /* The hidden_act values the gated MLP runs (ACT2FN names for SiLU). */
 static const char *const activations[] = {"silu", "swish", NULL};
-
-/* rope_scaling keys each rope_type requires (transformers' rope_config_validation). */
-static const struct {
-    const char *type;
-    const char *required[5];
-} rope_types[] = {
-    {"default", {NULL}},
-    {"linear", {"factor", NULL}},
-    {"dynamic", {"factor", NULL}},
-    {"yarn", {"factor", NULL}},
-    {"longrope", {"short_factor", "long_factor", NULL}},
-    {"llama3", {"factor", "original_max_position_embeddings", "low_freq_factor",
-                "high_freq_factor", NULL}},
-};
-
-static void check_rope_scaling(const mnlp_config *config, mn_problems *p)
-{
-    const mn_json *rs = mn_config_value(config, "rope_scaling");
-    const mn_json *type;
-
-    if (!rs || rs->type == MN_JSON_NULL)
-        return;
-    /* transformers accepts the legacy key "type" for "rope_type". */
-    type = mn_json_get(rs, "rope_type");
-    if (!type)
-        type = mn_json_get(rs, "type");
-    if (type && type->type != MN_JSON_STRING) {
-        mn_problem(p, "%s: rope_scaling.rope_type is not a string", mn_config_name(config));
-        return;
-    }
-    for (int i = 0; i < MN_COUNT(rope_types); i++) {
-        if (strcmp(type ? type->str : "default", rope_types[i].type) != 0)
-            continue;
-        for (const char *const *k = rope_types[i].required; *k; k++)
-            if (!mn_json_get(rs, *k))
-                mn_problem(p, "%s: rope_scaling of type \"%s\" lacks \"%s\"",
-                           mn_config_name(config), rope_types[i].type, *k);
-        return;
-    }
-    mn_problem(p, "%s: rope_scaling.rope_type \"%s\" is not supported", mn_config_name(config),
-               type->str);
-}
-
-static bool in_range(const mnlp_config *c, const char *field, int64_t v, int64_t max,
-                     mn_problems *p)
-{
-    if (v >= 1 && v <= max)
-        return true;
-    mn_problem(p, "%s: \"%s\" is %lld, outside [1, %lld]", mn_config_name(c), field,
-               (long long)v, (long long)max);
-    return false;
-}
 
 static void check_config(const mnlp_config *config, mn_problems *p)
 {
@@ -82,7 +29,7 @@ static void check_config(const mnlp_config *config, mn_problems *p)
             mn_problem(p, "%s: hidden_act \"%s\" is not supported", mn_config_name(config),
                        act);
     }
-    check_rope_scaling(config, p);
+    mn_check_rope_scaling(config, p);
     if (mnlp_config_get_int(config, "num_attention_heads", &heads) == MNLP_OK &&
         mnlp_config_get_int(config, "num_key_value_heads", &kv_heads) == MNLP_OK &&
         kv_heads > 0 && heads % kv_heads != 0)
@@ -106,13 +53,13 @@ static bool declare(const mnlp_config *c, mn_decls *d, mn_problems *p)
     bool tied = mn_cfg_bool(c, "tie_word_embeddings", p);
     int n_bad = 0;
 
-    n_bad += !in_range(c, "vocab_size", vocab, MAX_DIM, p);
-    n_bad += !in_range(c, "hidden_size", hidden, MAX_DIM, p);
-    n_bad += !in_range(c, "intermediate_size", inter, MAX_DIM, p);
-    n_bad += !in_range(c, "num_hidden_layers", layers, MAX_LAYERS, p);
-    n_bad += !in_range(c, "num_attention_heads", heads, 1 << 16, p);
-    n_bad += !in_range(c, "num_key_value_heads", kv, 1 << 16, p);
-    n_bad += !in_range(c, "head_dim", hd, 1 << 16, p);
+    n_bad += !mn_cfg_in_range(c, "vocab_size", vocab, MN_MAX_DIM, p);
+    n_bad += !mn_cfg_in_range(c, "hidden_size", hidden, MN_MAX_DIM, p);
+    n_bad += !mn_cfg_in_range(c, "intermediate_size", inter, MN_MAX_DIM, p);
+    n_bad += !mn_cfg_in_range(c, "num_hidden_layers", layers, MN_MAX_LAYERS, p);
+    n_bad += !mn_cfg_in_range(c, "num_attention_heads", heads, 1 << 16, p);
+    n_bad += !mn_cfg_in_range(c, "num_key_value_heads", kv, 1 << 16, p);
+    n_bad += !mn_cfg_in_range(c, "head_dim", hd, 1 << 16, p);
     if (n_bad || p->failed)
         return false;
     mn_declare(d, MN_REQUIRED, 2, (int64_t[]){vocab, hidden}, "model.embed_tokens.weight");
