@@ -9,8 +9,6 @@
 #include <math.h>
 #include <string.h>
 
-/* Sizes beyond these are not a real model but a hostile or broken config. */
-
 /* The hidden_act values the gated MLP runs (ACT2FN names for SiLU). */
 static const char *const activations[] = {"silu", "swish", NULL};
 
