@@ -106,6 +106,8 @@ static void declare_layer(const mnlp_config *c, const mn_decoder_opts *o, mn_dec
                                         "pre_feedforward_layernorm",
                                         "post_feedforward_layernorm"};
 
+    bool mlp_bias = o->read_mlp_bias && mn_cfg_bool(c, "mlp_bias", p);
+
     declare_attention(c, o, d, p, i, s[0], s[2], s[3]);
     if (o->fused_gate_up) {
         mn_declare(d, MN_REQUIRED, 2, (int64_t[]){2 * s[1], s[0]},
@@ -115,9 +117,15 @@ static void declare_layer(const mnlp_config *c, const mn_decoder_opts *o, mn_dec
                    "model.layers.%lld.mlp.gate_proj.weight", i);
         mn_declare(d, MN_REQUIRED, 2, (int64_t[]){s[1], s[0]},
                    "model.layers.%lld.mlp.up_proj.weight", i);
+        if (mlp_bias) {
+            mn_declare(d, MN_REQUIRED, 1, &s[1], "model.layers.%lld.mlp.gate_proj.bias", i);
+            mn_declare(d, MN_REQUIRED, 1, &s[1], "model.layers.%lld.mlp.up_proj.bias", i);
+        }
     }
     mn_declare(d, MN_REQUIRED, 2, (int64_t[]){s[0], s[1]},
                "model.layers.%lld.mlp.down_proj.weight", i);
+    if (mlp_bias)
+        mn_declare(d, MN_REQUIRED, 1, &s[0], "model.layers.%lld.mlp.down_proj.bias", i);
     for (int n = 0; n < (o->sandwich_norms ? 4 : 2); n++)
         mn_declare(d, MN_REQUIRED, 1, &s[0], "model.layers.%lld.%s.weight", i, norms[n]);
 }
@@ -257,10 +265,11 @@ static mnlp_status load_projections(decoder *m, const mnlp_config *c, layer *l, 
     mn_attention *a = &l->self_attn;
     int64_t q = a->num_heads * a->head_dim, kv = a->num_key_value_heads * a->head_dim;
     int64_t inter = m->dims.scratch_cols[S_GATE];
-    bool bias = o->qkv_bias, o_bias = false;
+    bool bias = o->qkv_bias, o_bias = false, mlp_bias = false;
     mnlp_status st;
 
-    if (o->read_biases && (st = mnlp_config_get_bool(c, "attention_bias", &bias)))
+    if ((o->read_biases && (st = mnlp_config_get_bool(c, "attention_bias", &bias))) ||
+        (o->read_mlp_bias && (st = mnlp_config_get_bool(c, "mlp_bias", &mlp_bias))))
         return st;
     o_bias = o->read_biases && bias;
     if (o->fused_qkv) {
@@ -274,7 +283,7 @@ static mnlp_status load_projections(decoder *m, const mnlp_config *c, layer *l, 
         return st;
     }
     if ((st = load_linear(m, &a->o_proj, o_bias, i, "self_attn.o_proj")) ||
-        (st = load_linear(m, &l->mlp.down_proj, false, i, "mlp.down_proj")))
+        (st = load_linear(m, &l->mlp.down_proj, mlp_bias, i, "mlp.down_proj")))
         return st;
     /* Phi3MLP: gate_up_proj(x).chunk(2) gives gate first, then up. */
     if (o->fused_gate_up) {
@@ -282,9 +291,9 @@ static mnlp_status load_projections(decoder *m, const mnlp_config *c, layer *l, 
             return st;
         return split(m, &l->mlp.up_proj, &l->split[4], i, "mlp.gate_up_proj", inter, inter);
     }
-    if ((st = load_linear(m, &l->mlp.gate_proj, false, i, "mlp.gate_proj")))
+    if ((st = load_linear(m, &l->mlp.gate_proj, mlp_bias, i, "mlp.gate_proj")))
         return st;
-    return load_linear(m, &l->mlp.up_proj, false, i, "mlp.up_proj");
+    return load_linear(m, &l->mlp.up_proj, mlp_bias, i, "mlp.up_proj");
 }
 
 static mnlp_status activation(const mnlp_config *c, const mn_decoder_opts *o,

@@ -1,6 +1,6 @@
 /*
- * The Llama-shaped decoder that Mistral, Qwen2, Phi-3, Gemma and Gemma 2
- * share: embedding, pre-norm attention with rotary positions and a gated
+ * The Llama-shaped decoder that Llama, Mistral, Qwen2, Phi-3, Gemma and
+ * Gemma 2 share: embedding, pre-norm attention with rotary positions and a gated
  * MLP per layer, a final norm and the head. What differs between them is
  * data (mn_decoder_opts); each architecture file fills it, checks its
  * config and declares its tensor names through this file.
@@ -12,7 +12,8 @@
 
 typedef struct mn_decoder_opts {
     bool qkv_bias;            /* q/k/v_proj biases (Qwen2), or attention_bias when read */
-    bool read_biases;         /* read attention_bias from the config (Gemma) */
+    bool read_biases;         /* read attention_bias from the config (Llama, Gemma) */
+    bool read_mlp_bias;       /* read mlp_bias: biases on the MLP projections (Llama) */
     bool fused_qkv;           /* one qkv_proj, rows q | k | v (Phi-3) */
     bool fused_gate_up;       /* one gate_up_proj, rows gate | up (Phi-3) */
     bool norm_plus_one;       /* RMSNorm scales by (1 + weight) (Gemma) */
