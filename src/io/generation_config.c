@@ -20,7 +20,7 @@ mnlp_status mn_generation_config_load(const char *dir, mn_json_doc **out)
             st = mn_errorf(MNLP_ERR_FORMAT, "not a JSON object");
         }
         if (st)
-            st = mn_error_prefix(st, "generation_config.json: ");
+            st = mn_error_prefix(st, "generation_config.json");
     }
     mn_free(text);
     mn_free(path);

@@ -547,7 +547,7 @@ mnlp_status mn_decoder_forward(const void *model, const mn_lm_chunk *c)
         return st;
     for (int64_t i = 0; i < m->dims.num_hidden_layers; i++) {
         if ((st = layer_forward(m, &m->layers[i], c, i)))
-            return mn_error_prefix(st, "layer %lld: ", (long long)i);
+            return mn_error_prefix(st, "layer %lld", (long long)i);
         if (i + 1 < m->dims.num_hidden_layers && (st = keep_hidden(c, s[S_RESIDUAL], i + 1)))
             return st;
     }

@@ -154,7 +154,7 @@ static mnlp_status split_qkv(mn_weights *w, neox_layer *l, long long i, bool bia
     for (int j = 0; j < 3; j++) {
         if ((st = gather(fused.weight, a->num_heads, a->head_dim, j, &l->split[j])) ||
             (bias && (st = gather(fused.bias, a->num_heads, a->head_dim, j, &l->split[3 + j]))))
-            return mn_error_prefix(st, "query_key_value of layer %lld: ", i);
+            return mn_error_prefix(st, "query_key_value of layer %lld", i);
         *proj[j] = (mn_linear){l->split[j], l->split[3 + j], false};
     }
     return MNLP_OK;
@@ -313,7 +313,7 @@ static mnlp_status neox_forward(const void *model, const mn_lm_chunk *c)
         return st;
     for (int64_t i = 0; i < layers; i++) {
         if ((st = layer_forward(m, &m->layers[i], c, i)))
-            return mn_error_prefix(st, "layer %lld: ", (long long)i);
+            return mn_error_prefix(st, "layer %lld", (long long)i);
         if (i + 1 < layers && (st = mn_lm_keep_hidden(c, s[S_RESIDUAL], h, i + 1)))
             return st;
     }

@@ -232,7 +232,7 @@ mnlp_status mnlp_kv_cache_create_batch(const mnlp_lm *lm, int64_t batch_size,
                                (int64_t[]){rows, d->kv_width}, &c->values[i]);
     if (st) {
         mnlp_kv_cache_free(c);
-        return mn_error_prefix(st, "past_key_values of %lld x %lld positions: ",
+        return mn_error_prefix(st, "past_key_values of %lld x %lld positions",
                                (long long)batch_size, (long long)max_length);
     }
     *out = c;
@@ -445,7 +445,7 @@ static mnlp_status run_row(mnlp_kv_cache *c, const mnlp_lm_inputs *in, int64_t b
     if ((st = row_caches(c, b)) || (st = row_masks(c, in, b, &v->mask, &v->sliding, &chunk)) ||
         (st = mn_tensor_write(&v->ids, in->input_ids + b * n, sizeof(int64_t) * (size_t)n)) ||
         (st = lm->ops->forward(lm->model, &chunk)))
-        return in->batch_size > 1 ? mn_error_prefix(st, "batch row %lld: ", (long long)b) : st;
+        return in->batch_size > 1 ? mn_error_prefix(st, "batch row %lld", (long long)b) : st;
     return mn_tensor_read(&v->logits, logits, mn_tensor_nbytes(&v->logits));
 }
 

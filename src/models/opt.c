@@ -301,7 +301,7 @@ static mnlp_status opt_forward(const void *model, const mn_lm_chunk *c)
     for (int64_t i = 0; i < layers; i++) {
         if ((st = residual_block(m, &m->layers[i], c, i, true)) ||
             (st = residual_block(m, &m->layers[i], c, i, false)))
-            return mn_error_prefix(st, "layer %lld: ", (long long)i);
+            return mn_error_prefix(st, "layer %lld", (long long)i);
         if (i + 1 < layers && (st = mn_lm_keep_hidden(c, s[S_RESIDUAL], h, i + 1)))
             return st;
     }

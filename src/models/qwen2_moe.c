@@ -350,7 +350,7 @@ static mnlp_status qwen2_moe_forward(const void *model, const mn_lm_chunk *c)
         return st;
     for (int64_t i = 0; i < layers; i++) {
         if ((st = layer_forward(&m->layers[i], c, i)))
-            return mn_error_prefix(st, "layer %lld: ", (long long)i);
+            return mn_error_prefix(st, "layer %lld", (long long)i);
         if (i + 1 < layers && (st = mn_lm_keep_hidden(c, s[S_RESIDUAL], h, i + 1)))
             return st;
     }

@@ -38,7 +38,7 @@ mnlp_status mn_weight(mn_weights *w, bool f32, const mn_tensor **out, const char
                                  &mapped)) == MNLP_OK)
         memcpy(mn_tensor_data(mapped), st_t->data, size);
     if (st)
-        return mn_error_prefix(st, "tensor \"%s\": ", name);
+        return mn_error_prefix(st, "tensor \"%s\"", name);
     if (!f32 || st_t->dtype == MNLP_DTYPE_F32) {
         *out = mapped;
         return keep(w, mapped);
@@ -49,7 +49,7 @@ mnlp_status mn_weight(mn_weights *w, bool f32, const mn_tensor **out, const char
     mn_tensor_free(mapped);
     if (st) {
         mn_tensor_free(copy);
-        return mn_error_prefix(st, "tensor \"%s\": ", name);
+        return mn_error_prefix(st, "tensor \"%s\"", name);
     }
     *out = copy;
     return keep(w, copy);

@@ -383,7 +383,7 @@ static mnlp_status bpe_vocab_json(conv *c)
     rc = mn_json_parse(text, len, NULL, &doc);
     mn_free(text);
     if (rc != MNLP_OK)
-        return mn_error_prefix(rc, "vocab.json: ");
+        return mn_error_prefix(rc, "vocab.json");
     root = mn_json_root(doc);
     if (root->type != MN_JSON_OBJECT)
         rc = mn_errorf(MNLP_ERR_FORMAT, "vocab.json: not a JSON object");
@@ -1494,7 +1494,7 @@ mnlp_status mn_tokenizer_convert(const char *dir, const mn_json *tokenizer_confi
     } else {
         mn_sb_free(&out);
         if (cv)
-            mn_error_prefix(rc, "%s: ", cv->name);
+            mn_error_prefix(rc, "%s", cv->name);
     }
     for (int i = 0; i < c.n_added; i++)
         mn_free(c.added[i].content);

@@ -434,7 +434,7 @@ mnlp_status mn_spm_load(const char *path, mn_spm_model **out)
     if ((rc = mn_read_file(path, MAX_MODEL_BYTES, &data, &len)) != MNLP_OK)
         return rc;
     if ((rc = mn_spm_parse((const uint8_t *)data, len, out)) != MNLP_OK)
-        mn_error_prefix(rc, "%s: ", path);
+        mn_error_prefix(rc, "%s", path);
     mn_free(data);
     return rc;
 }
