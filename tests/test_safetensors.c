@@ -224,6 +224,7 @@ static void writer_reproduces_the_python_serializer(void)
     mnlp_safetensors_free(st);
 }
 
-TEST_SUITE(safetensors, T(writer_reproduces_the_python_serializer), T(reads_tensors_dtypes_and_metadata), T(every_hf_dtype_is_known),
+TEST_SUITE(safetensors, T(writer_reproduces_the_python_serializer),
+           T(reads_tensors_dtypes_and_metadata), T(every_hf_dtype_is_known),
            T(malformed_files_are_rejected_by_name), T(truncated_and_giant_headers_are_rejected),
            T(every_truncation_fails_cleanly), T(bundled_model_opens));

@@ -40,8 +40,9 @@ mnlp_status mnlp_model_locate(const char *model, const char *revision,
 typedef struct mnlp_config mnlp_config;
 
 /*
- * Parse a config.json (path names the file, or a folder holding it) and check each known field's JSON type against the
- * model_type's Hugging Face config class. Fields the class does not know
+ * Parse a config.json (path names the file, or a folder holding it) and
+ * check each known field's JSON type against the model_type's Hugging Face
+ * config class. Fields the class does not know
  * are kept and listed by mnlp_config_unknown_field(). The caller frees
  * *out with mnlp_config_free.
  */

@@ -73,8 +73,12 @@ static mnlp_status catch_up(mn_gen_rows *r, int64_t i, float *logits)
     return MNLP_OK;
 }
 
-/* TODO: one batched forward over the rows once the forward takes batches
- * with attention_mask (and a cache reorder replaces the catch-up). */
+/*
+ * Each row runs as a batch of one over its own cache. Beams could share one
+ * batched forward, but a beam that takes over another beam's history needs
+ * that beam's cache: without a cache copy or reorder in models/, the row
+ * catches up by recomputing the tokens its cache lacks (see above).
+ */
 mnlp_status mn_gen_rows_forward(mn_gen_rows *r, const bool *active)
 {
     int64_t vocab = mnlp_lm_vocab_size(r->lm);
