@@ -55,6 +55,38 @@ bool cli_gen_json(mnlp_generate_params *p, const char *name, const mnlp_json *v)
 bool cli_gen_is_param(const char *name);
 void cli_gen_help(FILE *out);
 
+/*
+ * A growing sequence of token ids printed as it is decoded (stream.c): the
+ * ids from `from` on are decoded again after each new one and the text
+ * past what was printed goes out; a tail ending in U+FFFD (a character whose
+ * bytes are still arriving) waits, unless final.
+ */
+typedef struct cli_stream {
+    const mnlp_tokenizer *tok;
+    int64_t *ids;
+    int64_t n, cap, from;
+    size_t printed;
+    int rc;                       /* the streamer callback's failure */
+} cli_stream;
+
+int cli_stream_add(cli_stream *s, int64_t id);
+int cli_stream_print(cli_stream *s, bool final);
+/* The text of ids[from..n) without special tokens (mnlp_free), or NULL. */
+char *cli_stream_text(const cli_stream *s, size_t *len);
+/* An mnlp_token_callback: add and print; nonzero (stop) on failure. */
+int cli_stream_on_token(int64_t id, void *stream);
+void cli_stream_free(cli_stream *s);
+
+/* A conversation as the JSON text of a messages list, without brackets. */
+typedef struct cli_messages {
+    char *json;
+    size_t len, cap;
+} cli_messages;
+
+bool cli_messages_add(cli_messages *m, const char *role, const char *text, size_t n);
+/* The chat template's rendering of m with the generation prompt, as ids. */
+int cli_chat_prompt(const mnlp_tokenizer *tok, const cli_messages *m, int64_t **ids, int64_t *n);
+
 /* Load the tokenizer of MODEL (a folder or a cached repo id). */
 int cli_open_tokenizer(const char *model, const char *revision, mnlp_tokenizer **out);
 /* The same without printing an error (for optional uses). */

@@ -4,118 +4,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Printing a growing sequence: the whole sequence is decoded again and the
- * text past what was printed goes out, except a tail that ends in U+FFFD
- * (a character whose bytes are still arriving in later tokens).
- */
-typedef struct printer {
-    const mnlp_tokenizer *tok;
-    size_t printed;
-} printer;
-
-static int print_new_text(printer *p, const int64_t *ids, int64_t n, bool final)
-{
-    int32_t *ids32 = malloc(sizeof *ids32 * (size_t)(n ? n : 1));
-    char *text = NULL;
-    size_t len = 0, end;
-
-    if (!ids32)
-        return CLI_FAIL;
-    for (int64_t i = 0; i < n; i++)
-        ids32[i] = (int32_t)ids[i];
-    if (mnlp_tokenizer_decode(p->tok, ids32, (size_t)n, true, &text, &len) != MNLP_OK) {
-        free(ids32);
-        return cli_fail(NULL);
-    }
-    end = len;
-    if (!final && end >= 3 && memcmp(text + end - 3, "\xef\xbf\xbd", 3) == 0)
-        end -= 3;
-    if (end > p->printed) {
-        fwrite(text + p->printed, 1, end - p->printed, stdout);
-        fflush(stdout);
-        p->printed = end;
-    }
-    mnlp_free(text);
-    free(ids32);
-    return CLI_OK;
-}
-
 /* The prompt as input ids: the text itself, or with --chat one user turn
- * through the model's chat template (whose text already holds the special
- * tokens, so none are added). */
+ * through the model's chat template. */
 static int prompt_ids(const mnlp_tokenizer *tok, const char *prompt, bool chat, int64_t **ids,
                       int64_t *n)
 {
     mnlp_encoding *enc = NULL;
-    char *text = NULL;
-    size_t len = strlen(prompt);
-    const char *src = prompt;
+    cli_messages m = {NULL, 0, 0};
     int rc = CLI_OK;
 
     if (chat) {
-        size_t cap = 2 * len + 128, vlen = 0;
-        char *vars = malloc(cap);
-
-        if (!vars)
-            return CLI_FAIL;
-        vlen += (size_t)snprintf(vars, cap, "{\"add_generation_prompt\": true, \"messages\": "
-                                            "[{\"role\": \"user\", \"content\": \"");
-        for (size_t i = 0; i < len; i++) {
-            unsigned char c = (unsigned char)prompt[i];
-
-            if (c == '"' || c == '\\')
-                vars[vlen++] = '\\', vars[vlen++] = (char)c;
-            else if (c < 0x20)
-                vlen += (size_t)snprintf(vars + vlen, cap - vlen, "\\u%04x", c);
-            else
-                vars[vlen++] = (char)c;
-            if (vlen + 16 > cap && !(vars = realloc(vars, cap *= 2)))
-                return CLI_FAIL;
-        }
-        vlen += (size_t)snprintf(vars + vlen, cap - vlen, "\"}]}");
-        if (mnlp_tokenizer_apply_chat_template(tok, NULL, vars, vlen, MNLP_TEMPLATE_NOW_CLOCK,
-                                               &text, &len) != MNLP_OK)
-            rc = cli_fail(NULL);
-        free(vars);
-        src = text;
+        rc = cli_messages_add(&m, "user", prompt, strlen(prompt))
+                 ? cli_chat_prompt(tok, &m, ids, n)
+                 : CLI_FAIL;
+        free(m.json);
+        return rc;
     }
-    if (rc == CLI_OK && mnlp_tokenizer_encode(tok, src, len, !chat, &enc) != MNLP_OK)
-        rc = cli_fail(NULL);
-    if (rc == CLI_OK) {
-        *n = (int64_t)mnlp_encoding_len(enc);
-        if (!(*ids = malloc(sizeof **ids * (size_t)(*n ? *n : 1))))
-            rc = CLI_FAIL;
-        for (int64_t i = 0; rc == CLI_OK && i < *n; i++)
-            (*ids)[i] = mnlp_encoding_ids(enc)[i];
-    }
+    if (mnlp_tokenizer_encode(tok, prompt, strlen(prompt), true, &enc) != MNLP_OK)
+        return cli_fail(NULL);
+    *n = (int64_t)mnlp_encoding_len(enc);
+    if (!(*ids = malloc(sizeof **ids * (size_t)(*n ? *n : 1))))
+        rc = CLI_FAIL;
+    for (int64_t i = 0; rc == CLI_OK && i < *n; i++)
+        (*ids)[i] = mnlp_encoding_ids(enc)[i];
     mnlp_encoding_free(enc);
-    mnlp_free(text);
     return rc;
-}
-
-/* The streamer: each new token joins the sequence, and the text it completes is printed. */
-typedef struct stream {
-    printer p;
-    int64_t *ids;
-    int64_t n, cap, from;     /* ids held, room; where the printed part starts */
-    int rc;
-} stream;
-
-static int on_token(int64_t id, void *data)
-{
-    stream *s = data;
-
-    if (s->n == s->cap) {
-        int64_t *grown = realloc(s->ids, sizeof *grown * (size_t)(s->cap *= 2));
-
-        if (!grown)
-            return (s->rc = CLI_FAIL);
-        s->ids = grown;
-    }
-    s->ids[s->n++] = id;
-    s->rc = print_new_text(&s->p, s->ids + s->from, s->n - s->from, false);
-    return s->rc != CLI_OK;
 }
 
 static int run_run(int argc, char **argv)
@@ -132,7 +45,7 @@ static int run_run(int argc, char **argv)
     mnlp_generate_params params = mnlp_generate_default_params();
     mnlp_generate_output out = {0};
     int64_t *ids = NULL, n_ids = 0;
-    stream s = {{NULL, 0}, NULL, 0, 0, 0, CLI_OK};
+    cli_stream s = {NULL, NULL, 0, 0, 0, 0, CLI_OK};
 
     if (!rest || !stops) {
         free(rest);
@@ -165,21 +78,18 @@ static int run_run(int argc, char **argv)
     params.tokenizer = tok;
     if (rc == CLI_OK)
         rc = prompt_ids(tok, args.extra[0], chat, &ids, &n_ids);
-    s.cap = n_ids + 256;
-    if (rc == CLI_OK && !(s.ids = malloc(sizeof *s.ids * (size_t)s.cap)))
-        rc = CLI_FAIL;
+    for (int64_t i = 0; rc == CLI_OK && i < n_ids; i++)
+        rc = cli_stream_add(&s, ids[i]);
     if (rc == CLI_OK) {
-        memcpy(s.ids, ids, sizeof *ids * (size_t)n_ids);
-        s.n = n_ids;
-        s.p.tok = tok;
+        s.tok = tok;
         /* With --chat only the answer is shown; otherwise the prompt and its continuation. */
         s.from = chat ? n_ids : 0;
         if (!chat)
-            rc = print_new_text(&s.p, s.ids, s.n, false);
+            rc = cli_stream_print(&s, false);
         /* Beams only know their winner at the end: they print then. */
         if ((params.num_beams == MNLP_UNSET || params.num_beams <= 1) &&
             (params.num_return_sequences == MNLP_UNSET || params.num_return_sequences <= 1)) {
-            params.streamer = on_token;
+            params.streamer = cli_stream_on_token;
             params.streamer_data = &s;
         }
     }
@@ -188,14 +98,13 @@ static int run_run(int argc, char **argv)
     /* Without the streamer, the first sequence's new tokens join at the end
      * (special tokens such as the padding after an eos are not printed). */
     for (int64_t i = n_ids; rc == CLI_OK && !params.streamer && i < out.length; i++)
-        if (on_token(out.sequences[i], &s))
-            rc = s.rc;
+        rc = cli_stream_add(&s, out.sequences[i]);
     if (rc == CLI_OK)
-        rc = print_new_text(&s.p, s.ids + s.from, s.n - s.from, true);
+        rc = cli_stream_print(&s, true);
     if (rc == CLI_OK)
         printf("\n");
     mnlp_generate_output_free(&out);
-    free(s.ids);
+    cli_stream_free(&s);
     free(ids);
     free(rest);
     free(stops);
