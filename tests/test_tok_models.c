@@ -259,7 +259,8 @@ static void bpe_merges_apply_by_rank_then_position(void)
 static void bpe_long_pieces_split_only_where_no_token_spans(void)
 {
     mn_model *m = model("{'type': 'BPE', 'byte_fallback': true, 'vocab': {'▁': 0, 'a': 1,"
-                        " '>': 2, '<': 3, '▁a': 4, '>▁': 5, '>▁<': 6, '<0xC3>': 7, '<0xA9>': 8,"
+                        " '>': 2, '<': 3, '▁a': 4, '>▁': 5, '>▁<': 6,"
+                        " '<0xC3>': 7, '<0xA9>': 8,"
                         " '<0xA9>▁': 9}, 'merges': [['▁', 'a'], ['>', '▁'], ['>▁', '<'],"
                         " ['<0xA9>', '▁']]}");
     char text[256] = "", expect[2048] = "";
